@@ -1,0 +1,278 @@
+"""The multi-layer perceptron: forward pass, loss, backward pass, penalties.
+
+Notation (one minibatch of N rows, layers l = 1..L):
+
+    a0 = x                                   (N, D)
+    z_l = a_{l-1} W_l + b_l                  (N, H_l)        affine layer
+    a_l = f(z_l)            for l < L        hidden activation
+    p = softmax(z_L)                         (N, C)          output probabilities
+    E = -(1/N) sum_n log p[n, y_n]  +  penalty(W_1..W_L)
+
+Backprop starts from the softmax-cross-entropy delta and walks back:
+
+    delta_L = (p - onehot(y)) / N
+    dE/dW_l = a_{l-1}^T delta_l,      dE/db_l = sum_n delta_l[n]
+    delta_{l-1} = (delta_l W_l^T) * f'(z_{l-1})
+
+Penalties act on the weights only (never the biases) and are NOT divided by
+the batch size: L2 adds lambda * ||W||^2 (gradient 2 lambda W), L1 adds
+lambda * ||W||_1 (gradient lambda * sign W).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from .activations import get_activation
+from .initializers import get_initializer
+
+
+# ---------------------------------------------------------------- layers ---
+def affine_forward(x, W, b):
+    """z = x W + b.   x (N, D), W (D, H), b (H,)  ->  z (N, H)."""
+    z = x @ W
+    z += b
+    return z
+
+
+def affine_backward(dz, x, W, need_dx=True):
+    """Gradients of z = x W + b given dz = dE/dz (N, H).
+
+    Returns dx (N, D) or None, dW (D, H), db (H,). The first layer does not
+    need dx (nothing upstream learns), which saves the largest product."""
+    dW = x.T @ dz
+    db = dz.sum(axis=0)
+    dx = dz @ W.T if need_dx else None
+    return dx, dW, db
+
+
+def softmax(logits):
+    """Row-wise softmax of logits (N, C); subtracting the row max avoids overflow."""
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    return e
+
+
+def softmax_cross_entropy(logits, y):
+    """Mean cross-entropy of softmax(logits) against the targets, and its gradient.
+
+    logits (N, C); y (N,) integer classes or (N, C) one-hot / probability rows.
+    Returns (loss: float, dlogits: (N, C)) with dlogits = (p - t) / N."""
+    n = logits.shape[0]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    sums = exp.sum(axis=1, keepdims=True)
+    log_probs = shifted - np.log(sums)
+    probs = exp
+    probs /= sums
+    if y.ndim == 1:
+        rows = np.arange(n)
+        loss = -np.mean(log_probs[rows, y], dtype=np.float64)
+        probs[rows, y] -= 1
+    else:
+        loss = -np.sum(y * log_probs, dtype=np.float64) / n
+        probs -= y
+    probs /= n
+    return float(loss), probs
+
+
+# ------------------------------------------------------------- penalties ---
+class NoPenalty:
+    name, lam = "none", 0.0
+
+    def value(self, W):
+        return 0.0
+
+    def add_gradient(self, W, dW):
+        pass
+
+
+class L2Penalty:
+    """lambda * ||W||^2 ; gradient 2 lambda W."""
+    name = "l2"
+
+    def __init__(self, lam):
+        self.lam = _check_non_negative("lambda", lam)
+
+    def value(self, W):
+        return self.lam * float(np.sum(W * W, dtype=np.float64))
+
+    def add_gradient(self, W, dW):
+        dW += (2 * self.lam) * W
+
+
+class L1Penalty:
+    """lambda * ||W||_1 ; gradient lambda * sign(W) (the subgradient 0 at W = 0)."""
+    name = "l1"
+
+    def __init__(self, lam):
+        self.lam = _check_non_negative("lambda", lam)
+
+    def value(self, W):
+        return self.lam * float(np.sum(np.abs(W), dtype=np.float64))
+
+    def add_gradient(self, W, dW):
+        dW += self.lam * np.sign(W)
+
+
+PENALTIES = {"none": NoPenalty, "l1": L1Penalty, "l2": L2Penalty}
+
+
+def make_penalty(kind="none", lam=0.0):
+    """``make_penalty("l2", 1e-4)``; ``"none"`` (or lam == 0) gives no penalty."""
+    if kind is None or not isinstance(kind, str):
+        return kind or NoPenalty()
+    if kind not in PENALTIES:
+        raise ValueError(f"unknown penalty {kind!r}; choose one of {sorted(PENALTIES)}")
+    return NoPenalty() if kind == "none" else PENALTIES[kind](lam)
+
+
+def _check_non_negative(what, value):
+    if not isinstance(value, (int, float, np.number)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{what} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+# ------------------------------------------------------------------ model ---
+class MLP:
+    """A fully connected network with softmax outputs.
+
+    ``MLP([3072, 128, 10], activation="tanh")`` has one hidden layer of 128 tanh
+    units. Parameters live in ``params``: ``W1`` (3072, 128), ``b1`` (128,),
+    ``W2`` (128, 10), ``b2`` (10,). ``init=None`` picks the initialiser matched
+    to the activation (Xavier for tanh/sigmoid, He for ReLU)."""
+
+    def __init__(self, layer_sizes: Sequence[int], activation="tanh", init=None,
+                 dtype=np.float32, seed=0):
+        self.layer_sizes = _check_layer_sizes(layer_sizes)
+        self.activation = get_activation(activation)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        initializer = get_initializer(init, self.activation)
+        rng = np.random.default_rng(seed)
+        self.params = {}
+        for l, (fan_in, fan_out) in enumerate(zip(self.layer_sizes, self.layer_sizes[1:]), 1):
+            self.params[f"W{l}"] = initializer(fan_in, fan_out, rng, self.dtype)
+            self.params[f"b{l}"] = np.zeros(fan_out, dtype=self.dtype)
+
+    @property
+    def n_layers(self):
+        return len(self.layer_sizes) - 1
+
+    def astype(self, dtype):
+        """A copy of this network whose parameters have ``dtype`` (float64 for gradient checks)."""
+        twin = MLP.__new__(MLP)
+        twin.layer_sizes, twin.activation, twin.dtype = self.layer_sizes, self.activation, np.dtype(dtype)
+        twin.params = {k: v.astype(dtype) for k, v in self.params.items()}
+        return twin
+
+    def get_params(self):
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def set_params(self, params):
+        for k, v in params.items():
+            self.params[k][...] = v
+
+    # -- forward ------------------------------------------------------------
+    def forward(self, x):
+        """Logits (N, C) and the list of layer outputs [a0 = x, a1, ..., a_{L-1}] kept for backprop."""
+        x = self._check_inputs(x)
+        outputs = [x]
+        a = x
+        for l in range(1, self.n_layers + 1):
+            z = affine_forward(a, self.params[f"W{l}"], self.params[f"b{l}"])
+            if l == self.n_layers:
+                return z, outputs
+            a = self.activation.forward(z)
+            outputs.append(a)
+
+    def penalty_value(self, penalty):
+        return sum(penalty.value(self.params[f"W{l}"]) for l in range(1, self.n_layers + 1))
+
+    def loss(self, x, y, penalty=None):
+        """Mean cross-entropy on (x, y) plus the penalty."""
+        penalty = penalty or NoPenalty()
+        logits, _ = self.forward(x)
+        data_loss, _ = softmax_cross_entropy(logits, self._check_targets(y, len(logits)))
+        return data_loss + self.penalty_value(penalty)
+
+    # -- backward -----------------------------------------------------------
+    def loss_and_gradients(self, x, y, penalty=None):
+        """Loss (data loss + penalty), a dict of gradients with the keys and shapes of
+        ``params``, and the logits (N, C), from one forward and one backward pass."""
+        penalty = penalty or NoPenalty()
+        logits, outputs = self.forward(x)
+        y = self._check_targets(y, len(logits))
+        data_loss, delta = softmax_cross_entropy(logits, y)
+        grads = {}
+        for l in range(self.n_layers, 0, -1):
+            W = self.params[f"W{l}"]
+            da, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(delta, outputs[l - 1], W, need_dx=l > 1)
+            penalty.add_gradient(W, grads[f"W{l}"])
+            if l > 1:
+                delta = self.activation.backward(da, outputs[l - 1])
+        return data_loss + self.penalty_value(penalty), grads, logits
+
+    # -- evaluation ---------------------------------------------------------
+    def predict_proba(self, x, batch_size=5000):
+        return np.concatenate([softmax(self.forward(x[i:i + batch_size])[0])
+                               for i in range(0, len(x), batch_size)])
+
+    def predict(self, x, batch_size=5000):
+        return np.concatenate([self.forward(x[i:i + batch_size])[0].argmax(axis=1)
+                               for i in range(0, len(x), batch_size)])
+
+    def evaluate(self, x, y, batch_size=5000):
+        """(mean cross-entropy, accuracy) on (x, y), in chunks to bound memory; no penalty."""
+        y = self._check_targets(y, len(x))
+        total_loss, correct = 0.0, 0
+        for i in range(0, len(x), batch_size):
+            logits, _ = self.forward(x[i:i + batch_size])
+            yb = y[i:i + batch_size]
+            loss, _ = softmax_cross_entropy(logits, yb)
+            total_loss += loss * len(logits)
+            labels = yb if yb.ndim == 1 else yb.argmax(axis=1)
+            correct += int(np.sum(logits.argmax(axis=1) == labels))
+        return total_loss / len(x), correct / len(x)
+
+    # -- checks -------------------------------------------------------------
+    def _check_inputs(self, x):
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.layer_sizes[0]:
+            raise ValueError(f"inputs must have shape (N, {self.layer_sizes[0]}), got {x.shape}")
+        if x.dtype != self.dtype:
+            # An explicit cast, so a float64 array never silently upcasts a float32 net.
+            x = x.astype(self.dtype)
+        return x
+
+    def _check_targets(self, y, n):
+        y = np.asarray(y)
+        n_classes = self.layer_sizes[-1]
+        if y.ndim == 1:
+            if len(y) != n or not np.issubdtype(y.dtype, np.integer):
+                raise ValueError(f"labels must be {n} integers, got shape {y.shape} dtype {y.dtype}")
+            if n and (y.min() < 0 or y.max() >= n_classes):
+                raise ValueError(f"labels must lie in 0..{n_classes - 1}, got {y.min()}..{y.max()}")
+            return y
+        if y.shape != (n, n_classes):
+            raise ValueError(f"one-hot targets must have shape ({n}, {n_classes}), got {y.shape}")
+        return y.astype(self.dtype, copy=False)
+
+    def __repr__(self):
+        sizes = "-".join(map(str, self.layer_sizes))
+        return f"MLP({sizes}, activation={self.activation.name!r}, dtype={self.dtype.name})"
+
+
+def _check_layer_sizes(sizes):
+    try:
+        sizes = [int(s) for s in sizes]
+    except (TypeError, ValueError):
+        raise ValueError(f"layer_sizes must be a list of positive integers, got {sizes!r}") from None
+    if len(sizes) < 2:
+        raise ValueError(f"layer_sizes needs at least inputs and outputs, e.g. [3072, 128, 10]; got {sizes}")
+    if any(s <= 0 for s in sizes):
+        raise ValueError(f"every layer size must be a positive integer, got {sizes}")
+    return sizes
