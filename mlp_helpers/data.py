@@ -7,6 +7,7 @@ row-major 32x32 image. Where the data comes from, in order: the folder named by 
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import os
 import pickle
@@ -166,7 +167,10 @@ def extract_archive(archive, data_dir) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=".cifar-10-extract-", dir=data_dir))
     try:
         try:
-            with tarfile.open(archive, "r:*") as tar:
+            with gzip.open(archive) as stream:  # read it all once: gzip's CRC check catches corrupted bytes
+                while stream.read(1 << 20):
+                    pass
+            with tarfile.open(archive, "r:gz") as tar:
                 members = tar.getmembers()  # reads the whole index, so truncation shows up here
                 for member in members:
                     _check_member(member, staging.resolve(), archive)
@@ -336,8 +340,8 @@ def _mean_std(total, total_sq, count):
 
 
 def _sums(x: np.ndarray, axis):
-    """Exact int64 sums of x and x**2 (uint8 squares fit uint16) over `axis`."""
-    return x.sum(axis=axis, dtype=np.int64), np.square(x, dtype=np.uint16).sum(axis=axis, dtype=np.int64)
+    """Exact sums of uint8 x and x**2 over `axis`, which must span < 66,000 values so uint32 cannot overflow."""
+    return x.sum(axis=axis, dtype=np.uint32), np.square(x, dtype=np.uint16).sum(axis=axis, dtype=np.uint32)
 
 
 @dataclass
@@ -365,7 +369,7 @@ class Normaliser:
         if len(x) == 0:
             raise ValueError("cannot fit a Normaliser on zero images.")
         sums = [_sums(x[i:i + _CHUNK_ROWS], axis=0) for i in range(0, len(x), _CHUNK_ROWS)]
-        total, total_sq = (np.sum(parts, axis=0) for parts in zip(*sums))  # (3072,) each
+        total, total_sq = (np.sum(parts, axis=0, dtype=np.int64) for parts in zip(*sums))  # (3072,) each
         count = len(x)
         if scheme == "per_channel":
             total, total_sq, count = total.reshape(3, PLANE).sum(1), total_sq.reshape(3, PLANE).sum(1), count * PLANE

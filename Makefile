@@ -1,0 +1,36 @@
+# Two commands do everything (each creates .venv and installs on first use):
+#   make lab    open the notebooks in JupyterLab
+#   make test   run the unit tests and every notebook (quick setting) with nbval
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install lab test test-fast reproduce bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(BIN)/jupyter lab notebooks/
+
+# Quick mode (MLP_QUICK=1): small subsets and few epochs, so the whole suite takes minutes.
+test: install
+	MLP_QUICK=1 $(BIN)/python -m pytest --nbval-lax tests notebooks
+
+test-fast: install
+	MLP_QUICK=1 $(BIN)/python -m pytest tests -m "not browser"
+
+reproduce: install
+	$(BIN)/python -m mlp_helpers reproduce
+
+bench: install
+	$(BIN)/python -m mlp_helpers bench
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,157 @@
+"""Benchmark: how close is one training epoch to the cost of its matrix products?
+
+Almost all the arithmetic of an MLP epoch is in five matrix products per minibatch
+(for a 3072-H-10 net, with x_b (B, 3072), W1 (3072, H), W2 (H, 10)):
+
+    forward:   z1 = x_b @ W1          (B, H)
+               z2 = h @ W2            (B, 10)
+    backward:  dW2 = h.T @ d2         (H, 10)
+               dh = d2 @ W2.T         (B, H)
+               dW1 = x_b.T @ d1       (3072, H)
+
+Everything else (gathering the minibatch, tanh, softmax, the optimiser update,
+Python overhead) is elementwise work that BLAS cannot hide. This script times
+one real training epoch (``training._run_epoch``) and, in the same process, the
+"matmul floor": exactly those products for every minibatch of the epoch, on
+preallocated arrays. The ratio epoch / floor says how much the non-BLAS work
+costs; the target is 1.4.
+
+    python -m mlp_helpers bench [--rows 40000] [--hidden 128] [--repeats 3]
+
+It prints figures and never asserts a time (timings vary between machines).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from types import SimpleNamespace
+
+import numpy as np
+
+from .network import MLP, NoPenalty
+from .optim import SGD
+from .training import _run_epoch
+
+N_FEATURES, N_CLASSES = 3072, 10
+BATCH_SIZE, LR, MOMENTUM = 128, 0.01, 0.9
+TARGET_RATIO = 1.4
+
+
+def make_data(rows, seed=0):
+    """Random standardised float32 "images" (rows, 3072) and labels (rows,) in 0..9, seeded."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((rows, N_FEATURES), dtype=np.float32)
+    y = rng.integers(0, N_CLASSES, size=rows)
+    return SimpleNamespace(x_train=x, y_train=y)
+
+
+def best_of(fn, repeats):
+    """The smallest wall time of ``repeats`` calls of ``fn()`` (the least disturbed run)."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def training_epoch(data, hidden, seed=0):
+    """A function that runs one real training epoch (3072-hidden-10 tanh, SGD with momentum)."""
+    model = MLP([N_FEATURES, hidden, N_CLASSES], activation="tanh", seed=seed)
+    optimizer = SGD(LR, momentum=MOMENTUM)
+    rng = np.random.default_rng(seed)
+    return lambda: _run_epoch(model, optimizer, data, BATCH_SIZE, NoPenalty(), LR, rng, False)
+
+
+def matmul_floor(data, hidden, seed=0):
+    """A function that runs only the epoch's matrix products, minibatch by minibatch.
+
+    Same shapes and the same number of minibatches (the last one may be short)
+    as ``training_epoch``; every output array is allocated once, up front."""
+    x = data.x_train
+    rng = np.random.default_rng(seed)
+    W1 = rng.standard_normal((N_FEATURES, hidden), dtype=np.float32)
+    W2 = rng.standard_normal((hidden, N_CLASSES), dtype=np.float32)
+    h = rng.standard_normal((BATCH_SIZE, hidden), dtype=np.float32)        # stands in for tanh(z1)
+    d2 = rng.standard_normal((BATCH_SIZE, N_CLASSES), dtype=np.float32)    # stands in for dE/dz2
+    d1 = rng.standard_normal((BATCH_SIZE, hidden), dtype=np.float32)       # stands in for dE/dz1
+    z1 = np.empty((BATCH_SIZE, hidden), np.float32)
+    z2 = np.empty((BATCH_SIZE, N_CLASSES), np.float32)
+    dh = np.empty((BATCH_SIZE, hidden), np.float32)
+    dW1 = np.empty((N_FEATURES, hidden), np.float32)
+    dW2 = np.empty((hidden, N_CLASSES), np.float32)
+    # The training path multiplies a freshly gathered (hence cache-warm) batch buffer;
+    # the floor multiplies one reused batch buffer too, so neither side pays extra memory traffic.
+    batch = x[:BATCH_SIZE].copy()
+
+    def run():
+        for i in range(0, len(x), BATCH_SIZE):
+            b = min(BATCH_SIZE, len(x) - i)
+            xb, hb, d2b, d1b = batch[:b], h[:b], d2[:b], d1[:b]
+            np.matmul(xb, W1, out=z1[:b])
+            np.matmul(hb, W2, out=z2[:b])
+            np.matmul(hb.T, d2b, out=dW2)
+            np.matmul(d2b, W2.T, out=dh[:b])
+            np.matmul(xb.T, d1b, out=dW1)
+    return run
+
+
+def blas_info():
+    """'name version' of the BLAS numpy was built with, or '' if numpy does not say."""
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:          # older numpy: no mode="dicts"; the version alone will do
+        return ""
+
+
+def measure(rows=40_000, hidden=128, repeats=3, seed=0):
+    """Best-of-``repeats`` seconds for one training epoch and for its matmul floor, after a warm-up."""
+    data = make_data(rows, seed)
+    epoch, floor = training_epoch(data, hidden, seed), matmul_floor(data, hidden, seed)
+    # Warm-up on a few minibatches: BLAS threads start, buffers are allocated, pages touched.
+    warm = SimpleNamespace(x_train=data.x_train[:10 * BATCH_SIZE], y_train=data.y_train[:10 * BATCH_SIZE])
+    training_epoch(warm, hidden, seed)()
+    matmul_floor(warm, hidden, seed)()
+    # Alternate the two, so a slow spell of the machine hits both alike.
+    epoch_times, floor_times = [], []
+    for _ in range(repeats):
+        epoch_times.append(best_of(epoch, 1))
+        floor_times.append(best_of(floor, 1))
+    return {"rows": rows, "hidden": hidden, "batches": -(-rows // BATCH_SIZE),
+            "epoch_s": min(epoch_times), "floor_s": min(floor_times),
+            "ratio": min(epoch_times) / min(floor_times)}
+
+
+def format_table(result):
+    lines = [
+        f"one epoch of a {N_FEATURES}-{result['hidden']}-{N_CLASSES} tanh MLP, SGD lr {LR} momentum "
+        f"{MOMENTUM}, batch {BATCH_SIZE}: {result['rows']} rows, {result['batches']} minibatches",
+        f"{'training epoch (s)':<22}{result['epoch_s']:>9.3f}",
+        f"{'matmul floor (s)':<22}{result['floor_s']:>9.3f}",
+        f"{'ratio':<22}{result['ratio']:>9.2f}",
+        f"{'target ratio':<22}{TARGET_RATIO:>9.2f}",
+        f"numpy {np.__version__}, BLAS {blas_info() or 'unknown'}, {os.cpu_count()} CPUs, "
+        f"python {platform.python_version()}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m mlp_helpers bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=40_000, help="training rows (default 40000)")
+    parser.add_argument("--hidden", type=int, default=128, help="hidden units (default 128)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each; the best counts (default 3)")
+    args = parser.parse_args(argv)
+    for name in ("rows", "hidden", "repeats"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be a positive integer")
+    result = measure(args.rows, args.hidden, args.repeats)
+    print(format_table(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Project hygiene: the conda and pip dependency lists agree; the README names the commands CI uses."""
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement):
+    return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _conda_names():
+    names, in_pip = set(), False
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("- "):
+            continue
+        item = stripped[2:].strip()
+        if item == "pip:" or item.startswith("-e"):
+            continue
+        names.add(_name(item))
+    return names - {"python", "pip"}
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pip_names = {_name(r) for r in project["dependencies"]}
+    pip_names |= {_name(r) for r in project["optional-dependencies"]["test"]}
+    assert _conda_names() == pip_names
+
+
+def test_environment_yml_installs_the_package_editable():
+    assert re.search(r"^\s*-\s*-e\s+\.\s*$", (ROOT / "environment.yml").read_text(), re.M)
+
+
+def test_readme_names_the_commands_ci_and_students_use():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in readme and "make test" in ci
+    assert "make lab" in readme and "make reproduce" in readme
