@@ -35,7 +35,7 @@ def plot_history(history, title=None, best_epoch=None, axes=None):
         ax.plot(history["epoch"], history[f"train_{metric}"], label="train", color="C0")
         ax.plot(history["epoch"], history[f"val_{metric}"], label="validation", color="C1")
         if best_epoch:
-            ax.axvline(best_epoch, color="grey", ls=":", lw=1, label=f"best epoch ({best_epoch})")
+            ax.axvline(best_epoch, color="grey", ls=":", lw=1, label="best epoch")
         ax.set(xlabel="epoch", ylabel=label)
         ax.grid(alpha=0.3)
     axes[0].legend()
