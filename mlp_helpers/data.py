@@ -164,7 +164,8 @@ def extract_archive(archive, data_dir) -> Path:
         raise DataError(f"{archive} does not exist. " + _manual_help(data_dir, CIFAR10_URL))
     if target.exists():
         raise DataError(f"{target} already exists; delete it first if you want to extract {archive} again.")
-    staging = Path(tempfile.mkdtemp(prefix=".cifar-10-extract-", dir=data_dir))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".cifar-10-extract-", dir=data_dir)).resolve()
     try:
         try:
             with gzip.open(archive) as stream:  # read it all once: gzip's CRC check catches corrupted bytes
@@ -173,7 +174,7 @@ def extract_archive(archive, data_dir) -> Path:
             with tarfile.open(archive, "r:gz") as tar:
                 members = tar.getmembers()  # reads the whole index, so truncation shows up here
                 for member in members:
-                    _check_member(member, staging.resolve(), archive)
+                    _check_member(member, staging, archive)
                 tar.extractall(staging, members=members, **_SAFE_FILTER)
         except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
             raise DataError(f"{archive} is damaged or not a tar.gz archive ({exc}). Delete it and run again to "
@@ -260,9 +261,10 @@ def load_batch(path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_cifar10(data_dir=None, download=True):
-    """Return x_train (50000, 3072) uint8, y_train (50000,) int64, x_test (10000, 3072) uint8, y_test (10000,) int64.
+    """Return x_train (50000, 3072) uint8, y_train (50000,) int64, x_test (10000, 3072) uint8, y_test (10000,).
 
-    Loaded once per folder and process; the arrays are read-only because every caller shares them.
+    Loaded once per folder and process (load_cifar10.cache_clear() forgets them); the arrays are
+    read-only because every caller shares them.
     """
     return _load_folder(locate_cifar10(data_dir, download).resolve())
 
@@ -301,7 +303,7 @@ def split_train_val(x, y, n_val=10_000, seed=0):
 
 
 def subset_per_class(x, y, n_per_class, seed=0):
-    """Pick exactly n_per_class rows of each class, seeded, in shuffled order: (N, ...), (N,) → (10 n, ...), (10 n,)."""
+    """Pick n_per_class rows of each class (seeded), shuffled: (N, ...), (N,) → (10 n, ...), (10 n,)."""
     _check_positive_int(n_per_class, "n_per_class")
     y = np.asarray(y)
     counts = np.bincount(y, minlength=len(CLASS_NAMES))
@@ -310,7 +312,8 @@ def subset_per_class(x, y, n_per_class, seed=0):
         raise DataError(f"class {smallest} ({CLASS_NAMES[smallest]}) has only {counts[smallest]} examples, fewer "
                         f"than n_per_class={n_per_class}; ask for at most {counts.min()} per class.")
     rng = np.random.default_rng(seed)
-    picked = [rng.choice(np.flatnonzero(y == label), n_per_class, replace=False) for label in range(len(CLASS_NAMES))]
+    picked = [rng.choice(np.flatnonzero(y == label), n_per_class, replace=False)
+              for label in range(len(CLASS_NAMES))]
     order = rng.permutation(np.concatenate(picked))  # shuffle so any prefix mixes the classes
     return x[order], y[order]
 
@@ -333,7 +336,7 @@ def _check_pixels(x) -> np.ndarray:
 
 
 def _mean_std(total, total_sq, count):
-    """Mean and floored std from exact integer sums of x and x**2 (float64, no cancellation worth noting)."""
+    """Mean and floored std (float64) from sums of x and x**2; the sums are exact, so one pass is accurate."""
     mean = total / count
     variance = np.maximum(total_sq / count - mean**2, 0.0)
     return mean, np.maximum(np.sqrt(variance), STD_FLOOR)
@@ -344,7 +347,7 @@ def _sums(x: np.ndarray, axis):
     return x.sum(axis=axis, dtype=np.uint32), np.square(x, dtype=np.uint16).sum(axis=axis, dtype=np.uint32)
 
 
-@dataclass
+@dataclass(eq=False)
 class Normaliser:
     """Maps uint8 rows (N, 3072) to float rows with mean 0 and std 1; fit on the training split only.
 
