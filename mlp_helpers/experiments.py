@@ -126,11 +126,11 @@ IMPROVED_EXPERIMENTS = [
                note="128 ReLU units with He initialisation"),
     Experiment("regularisation_improved", "regularisation",
                Config(hidden=(512,), activation="relu", penalty="l2", lam=1e-4, augment_flip=True,
-                      epochs=40, **_MODERN),
+                      epochs=30, **_MODERN),
                note="512 ReLU units, L2 weight decay and horizontal flips"),
     Experiment("topology_improved", "topology",
                Config(hidden=(1024, 512), activation="relu", penalty="l2", lam=1e-4, augment_flip=True,
-                      epochs=40, **_MODERN),
+                      epochs=30, **_MODERN),
                note="two wide ReLU layers, L2 and horizontal flips"),
 ]
 
