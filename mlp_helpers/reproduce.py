@@ -64,7 +64,7 @@ def save_question_figures(results):
     import matplotlib.pyplot as plt
     by_question = {}
     for r in results:
-        by_question.setdefault(E.EXPERIMENTS[r.name].question, {})[r.name] = r.history
+        by_question.setdefault(r.experiment.question, {})[r.name] = r.history
     for question, histories in by_question.items():
         fig = plot_comparison(histories, "val_acc", title=f"{question}: validation accuracy")
         save_figure(fig, f"reproduce_{question}")

@@ -114,3 +114,13 @@ def test_quick_mode_reads_the_environment(monkeypatch):
     assert E.quick_mode()
     monkeypatch.setenv(E.QUICK_ENV, "0")
     assert not E.quick_mode()
+
+
+def test_the_same_config_under_another_name_reuses_the_cached_run(fake_data, tmp_path, monkeypatch):
+    config = E.Config(hidden=(8,), epochs=2, patience=None)
+    first = E.run(E.Experiment("first", "x", config), quick=False, cache_dir=tmp_path, progress=False)
+    monkeypatch.setattr(E, "train_config", lambda *a, **k: pytest.fail("should have used the cache"))
+    second = E.run(E.Experiment("second", "x", config, report_acc=50.0), quick=False,
+                   cache_dir=tmp_path, progress=False)
+    assert second.name == "second" and second.test_acc == first.test_acc
+    assert E.results_table([second]).iloc[0]["report_acc_%"] == 50.0
