@@ -109,6 +109,8 @@ REPORT_EXPERIMENTS = [
 EVIDENCE_EXPERIMENTS = [
     Experiment("base_per_feature", "momentum", Config(normalisation="per_feature"),
                note="the base model with per-feature standardisation instead of per-image z-scores"),
+    Experiment("base_per_channel", "normalisation", Config(normalisation="per_channel"),
+               note="the base model with per-channel dataset statistics"),
     Experiment("relu_he", "activations", Config(activation="relu", init="he"),
                note="the report's ReLU row with He initialisation"),
     Experiment("two_layers_64_small_init", "topology", Config(hidden=(64, 64), init="small_gaussian"),
@@ -141,9 +143,11 @@ QUESTIONS = ("momentum", "regularisation", "activations", "topology")
 
 def experiments_for(question):
     """The report's runs, our evidence runs and our improved recipe for one notebook's question."""
-    if question not in QUESTIONS:
-        raise ValueError(f"unknown question {question!r}; choose one of {QUESTIONS}")
-    return [e for e in EXPERIMENTS.values() if e.question == question]
+    found = [e for e in EXPERIMENTS.values() if e.question == question]
+    if not found:
+        known = sorted({e.question for e in EXPERIMENTS.values()})
+        raise ValueError(f"unknown question {question!r}; choose one of {known}")
+    return found
 
 
 # ------------------------------------------------------------------- data ---
@@ -168,8 +172,7 @@ def explorer_data(normalisation="per_image", n_per_class=None):
 # -------------------------------------------------------------------- run ---
 @dataclass
 class RunResult:
-    name: str
-    config: Config
+    experiment: Experiment
     history: pd.DataFrame
     best_epoch: int
     stop_reason: str
@@ -178,6 +181,14 @@ class RunResult:
     seconds: float
     quick: bool
     params: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def name(self):
+        return self.experiment.name
+
+    @property
+    def config(self):
+        return self.experiment.config
 
     @property
     def epochs_run(self):
@@ -210,19 +221,21 @@ def train_config(config, data, *, epochs=None, progress=True, callback=None):
 
 def run(experiment, *, quick=None, cache_dir=RUNS_DIR, progress=True, force=False):
     """Train one experiment (a name from ``EXPERIMENTS``, an ``Experiment`` or a ``Config``),
-    or load it from ``cache_dir`` if this exact configuration already ran."""
+    or load it from ``cache_dir`` if this exact configuration already ran (under any name)."""
     experiment = _as_experiment(experiment)
     quick = quick_mode() if quick is None else quick
-    folder = Path(cache_dir) / f"{experiment.name}-{experiment.config.key()}{'-quick' if quick else ''}"
-    if folder.is_dir() and not force:
-        return _load_run(folder, experiment)
+    suffix = f"{experiment.config.key()}{'-quick' if quick else ''}"
+    folder = Path(cache_dir) / f"{experiment.name}-{suffix}"
+    if not force:
+        cached = folder if folder.is_dir() else next(Path(cache_dir).glob(f"*-{suffix}"), None)
+        if cached is not None:
+            return _load_run(cached, experiment)
     data = load_data(experiment.config.normalisation, quick)
     epochs = min(experiment.config.epochs, QUICK["max_epochs"]) if quick else None
     model, result = train_config(experiment.config, data, epochs=epochs, progress=progress)
     test_loss, test_acc = model.evaluate(data.x_test, data.y_test)
-    outcome = RunResult(experiment.name, experiment.config, result.history, result.best_epoch,
-                        result.stop_reason, test_loss, test_acc, result.seconds, quick,
-                        model.get_params())
+    outcome = RunResult(experiment, result.history, result.best_epoch, result.stop_reason,
+                        test_loss, test_acc, result.seconds, quick, model.get_params())
     if result.stop_reason != "interrupted":       # an interrupted run is never cached
         _save_run(folder, outcome)
     return outcome
@@ -260,29 +273,29 @@ def _load_run(folder, experiment):
     summary = json.loads((folder / "result.json").read_text())
     with np.load(folder / "params.npz") as npz:
         params = {k: npz[k] for k in npz.files}
-    return RunResult(experiment.name, experiment.config, pd.read_csv(folder / "history.csv"),
+    return RunResult(experiment, pd.read_csv(folder / "history.csv"),
                      summary["best_epoch"], summary["stop_reason"], summary["test_loss"],
                      summary["test_acc"], summary["seconds"], summary["quick"], params)
 
 
 # ---------------------------------------------------------------- results ---
 def _kind(exp):
-    if exp is None:
-        return "custom"
     if exp.report_acc is not None:
         return "report"
-    return "improved" if exp in IMPROVED_EXPERIMENTS else "evidence"
+    if exp in IMPROVED_EXPERIMENTS:
+        return "improved"
+    return "evidence" if exp in EVIDENCE_EXPERIMENTS else "custom"
 
 
 def results_table(results):
     """One row per run: what ran, how it went, and the report's number beside ours."""
     rows = []
     for r in results:
-        exp = EXPERIMENTS.get(r.name)
-        report = exp.report_acc if exp else None
+        exp = r.experiment
+        report = exp.report_acc
         rows.append({
             "experiment": r.name,
-            "question": exp.question if exp else "custom",
+            "question": exp.question,
             "kind": _kind(exp),
             "hyperparameters": r.config.describe(),
             "seed": r.config.seed,
