@@ -71,8 +71,14 @@ class Config:
         base, parts = Config(), []
         for name, value in asdict(self).items():
             if name != "seed" and value != getattr(base, name):
-                parts.append(f"{name}={'-'.join(map(str, value)) if name == 'hidden' else value}")
+                parts.append(f"{name}={_format(name, value)}")
         return ", ".join(parts) or "base (128 tanh, lr 0.01, momentum 0.9, batch 128)"
+
+
+def _format(name, value):
+    if name == "hidden":
+        return "-".join(map(str, value))
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)

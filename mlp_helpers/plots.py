@@ -11,12 +11,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .data import CLASS_NAMES, images
+from .experiments import RUNS_DIR, quick_mode
 
 FIGURES_DIR = Path(__file__).resolve().parents[1] / "figures"
+QUICK_FIGURES_DIR = RUNS_DIR / "quick-figures"
 
 
-def save_figure(fig, name, folder=FIGURES_DIR):
-    """Write ``fig`` as ``<folder>/<name>.png`` (atomically: a temp file, then rename)."""
+def save_figure(fig, name, folder=None):
+    """Write ``fig`` as ``<folder>/<name>.png`` (atomically: a temp file, then rename).
+
+    The default folder is ``figures/``; in quick mode (tests) it is ``runs/quick-figures/``, so a
+    test run never overwrites the figures of a full run that the README shows."""
+    if folder is None:
+        folder = QUICK_FIGURES_DIR if quick_mode() else FIGURES_DIR
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"

@@ -1,0 +1,597 @@
+"""End-to-end: a student opens notebooks/03_momentum.ipynb in JupyterLab and moves a slider.
+
+Drives a real JupyterLab server in headless Chromium (Debian's /usr/bin/chromium, through
+Playwright; Playwright's own browser download is not needed):
+
+1. start JupyterLab on a free port with a random token, isolated config/data/runtime dirs
+   (the venv's labextensions, including @jupyter-widgets/jupyterlab-manager, stay visible
+   through sys.prefix), on a temporary copy of the notebook: the repo's file is never touched;
+2. open the notebook, wait for the kernel, Run > Run All Cells, wait until no cell shows [*];
+3. the explorer rendered: slider visible, no "Error displaying widget" / "model not found",
+   no traceback in any output;
+4. focus the learning-rate slider's handle and press PageUp, as a student would: the readout,
+   the status line and the plot image (base64 PNG) below the explorer must all change;
+5. save a screenshot of the explorer to figures/browser_explorer.png;
+6. Ctrl+S (widget state saving switched on), shut the kernel down, reopen the notebook in a new
+   page without running anything: the explorer shows its controls and its last plot;
+7. the same saved notebook as a reader on another machine gets it (not signed by this Jupyter,
+   hence untrusted): xfail, JupyterLab shows the text fallback until the notebook is trusted.
+
+Run: MLP_QUICK=1 CIFAR10_DIR=... python -m pytest tests/test_browser.py -v -m browser
+Set MLP_BROWSER_NOTEBOOK=/path/to/notebook.ipynb to drive another notebook with an explorer.
+Note: "Run All" executes the whole notebook, including its plots.save_figure calls (figures/).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = Path(os.environ.get("MLP_BROWSER_NOTEBOOK") or ROOT / "notebooks" / "03_momentum.ipynb")
+SCREENSHOT = ROOT / "figures" / "browser_explorer.png"
+
+RUN_ALL_TIMEOUT = 180      # s: kernel start, data loading and the first training of every explorer
+SLIDER_TIMEOUT = 60        # s: one retraining after the slider moves
+SERVER_TIMEOUT = 60        # s: until /api/status answers
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+def _find_chromium():
+    if os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium")
+
+
+CHROMIUM = _find_chromium()
+if CHROMIUM is None:
+    pytest.skip("browser test needs Chromium (/usr/bin/chromium or `chromium` on PATH; "
+                "Debian: apt-get install -y chromium)", allow_module_level=True)
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="browser test needs the Python package playwright (pip install playwright)")
+
+pytestmark = pytest.mark.browser
+
+# JupyterLab user settings for the test server (written into its private settings dir).
+LAB_SETTINGS = {
+    # Widget state is written into the notebook on save, so a reader sees the controls.
+    "@jupyter-widgets/jupyterlab-manager/plugin": {"saveState": True},
+    # Every cell stays attached to the DOM, so every prompt and output can be inspected.
+    # Execution times go into the cell metadata of the (temporary) copy: the report names the slowest cells.
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none", "recordTiming": True},
+    # No news / update requests, no "fetch news?" toast.
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+TIMINGS: dict[str, float] = {}
+NOTES: list[str] = []
+
+
+# ------------------------------------------------------------------ server ---
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stat(pid):
+    """(state, ppid, start time) of a process from /proc, or None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # after "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+    # utime stime cutime cstime priority nice num_threads itrealvalue starttime ...
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def _descendants(pid):
+    """{pid: start time} of every live descendant of ``pid``."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _stat(entry.name)):
+            children.setdefault(stat[1], []).append((int(entry.name), stat[2]))
+    found, todo = {}, [pid]
+    while todo:
+        for child, started in children.get(todo.pop(), []):
+            found[child] = started
+            todo.append(child)
+    return found
+
+
+def _alive(pid, started):
+    """The same process (pid and start time) still runs and is not a zombie."""
+    stat = _stat(pid)
+    return stat is not None and stat[2] == started and stat[0] != "Z"
+
+
+def _die_with_parent():
+    """Linux: the server gets SIGTERM (and shuts its kernels down) if pytest itself is killed
+    before its finalisers can run (e.g. by a CI timeout)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+class LabServer:
+    """A JupyterLab server in its own process group, isolated in ``base`` (a temp dir)."""
+
+    def __init__(self, base: Path, root_dir: Path):
+        self.base, self.root_dir = base, root_dir
+        self.port, self.token = _free_port(), secrets.token_hex(24)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = base / "jupyterlab.log"
+        self.proc = None
+        self.known_pids = {}     # pid -> start time, of every child process seen
+
+    def env(self):
+        env = dict(os.environ)
+        for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
+                         ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython")):
+            env[var] = str(self.base / sub)
+        env.pop("JUPYTERLAB_SETTINGS_DIR", None)
+        env.pop("JUPYTERLAB_WORKSPACES_DIR", None)
+        env["MLP_QUICK"] = os.environ.get("MLP_QUICK", "1")
+        if "CIFAR10_DIR" in os.environ:
+            env["CIFAR10_DIR"] = os.environ["CIFAR10_DIR"]
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def write_settings(self):
+        settings_dir = self.base / "config" / "lab" / "user-settings"
+        for plugin, values in LAB_SETTINGS.items():
+            path = settings_dir / f"{plugin}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+
+    def start(self):
+        self.write_settings()
+        cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
+               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+               "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+               f"--ServerApp.root_dir={self.root_dir}", "--ServerApp.terminals_enabled=False",
+               "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               "--LabApp.extension_manager=readonly",   # no PyPI queries for the extension manager
+               f"--LabServerApp.workspaces_dir={self.base / 'workspaces'}"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:   # containers, CI runners
+            cmd.append("--allow-root")
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, cwd=self.root_dir, env=self.env(), stdout=self._log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True, preexec_fn=_die_with_parent)
+
+    def log_tail(self, n=60):
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no server log)"
+
+    def api(self, method, path, body=None, timeout=10):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.url}/api/{path}", data=data, method=method,
+                                         headers={"Authorization": f"token {self.token}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            text = response.read().decode()
+        return json.loads(text) if text else None
+
+    def wait_ready(self, timeout=SERVER_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited with code {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                self.api("GET", "status", timeout=2)
+                return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                time.sleep(0.3)
+        pytest.fail(f"JupyterLab did not answer /api/status within {timeout} s:\n{self.log_tail()}")
+
+    def remember_processes(self):
+        """Note the server's child processes (kernels run in their own sessions)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.known_pids.update(_descendants(self.proc.pid))
+
+    def stop(self):
+        if self.proc is None:
+            return
+        self.remember_processes()
+        if self.proc.poll() is None:
+            try:  # the polite way: the server shuts its kernels down, then exits
+                self.api("POST", "shutdown", timeout=5)
+            except Exception:
+                pass
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+            if self.proc.poll() is not None:
+                break
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+        # Kernels run in sessions of their own: end any that outlived the server.
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            left = [pid for pid, started in self.known_pids.items() if _alive(pid, started)]
+            for pid in left:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.monotonic() + 5
+            while left and time.monotonic() < deadline:
+                left = [pid for pid in left if _alive(pid, self.known_pids[pid])]
+                time.sleep(0.1)
+        self._log.close()
+
+    def leftovers(self):
+        return [pid for pid, started in self.known_pids.items() if _alive(pid, started)]
+
+
+# ---------------------------------------------------------------- fixtures ---
+@pytest.fixture(scope="module", autouse=True)
+def _report_timings(request):
+    start = time.monotonic()
+    yield
+    if not TIMINGS:
+        return
+    TIMINGS["total (incl. shutdown)"] = time.monotonic() - start
+    line = "browser test timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in TIMINGS.items())
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        print(line, *NOTES, sep="\n")
+        return
+    with capture.global_and_fixture_disabled():     # shown even without -s
+        reporter.write_line("")
+        for text in (line, *NOTES):
+            reporter.write_line(text)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    if not NOTEBOOK.exists():
+        shown = NOTEBOOK.relative_to(ROOT) if NOTEBOOK.is_relative_to(ROOT) else NOTEBOOK
+        pytest.skip(f"{shown} does not exist (yet): no notebook with a TrainingExplorer to open in the browser")
+    base = tmp_path_factory.mktemp("jupyterlab")
+    root_dir = base / "notebooks"
+    root_dir.mkdir()
+    shutil.copy2(NOTEBOOK, root_dir / NOTEBOOK.name)   # the repo's notebook is never touched
+    server = LabServer(base, root_dir)
+    start = time.monotonic()
+    try:
+        server.start()
+        server.wait_ready()
+        TIMINGS["server start"] = time.monotonic() - start
+        yield server
+    finally:
+        server.stop()
+        left = server.leftovers()
+        assert not left, f"processes left behind by the JupyterLab server: {left}"
+
+
+@pytest.fixture(scope="module")
+def browser_context(tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-profile")        # a fresh user-data dir
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+# --------------------------------------------------------------- page steps ---
+def _open_notebook(context, lab, name=None, workspace=None):
+    """A new page with the notebook open and its kernel idle. ``workspace``: a fresh
+    JupyterLab workspace, so tabs of earlier pages are not restored next to it."""
+    name = name or NOTEBOOK.name
+    prefix = f"/lab/workspaces/{workspace}" if workspace else "/lab"
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{lab.url}{prefix}/tree/{name}?token={lab.token}")
+    _panel(page).wait_for(state="visible", timeout=60_000)
+    _wait_kernel_idle(page, lab, timeout=90)
+    lab.remember_processes()
+    return page
+
+
+def _panel(page):
+    """The notebook panel of the visible tab."""
+    return page.locator(".jp-NotebookPanel:visible").first
+
+
+def _kernel_idle(page):
+    """A kernel is connected and idle: the status bar reads 'Python 3 (ipykernel) | Idle'
+    (the toolbar's execution indicator also says idle while there is no kernel yet)."""
+    item = page.locator('#jp-main-statusbar .jp-StatusBar-TextItem[title^="Change kernel"]')
+    if not item.count():
+        return False
+    text = item.first.inner_text().strip()
+    return bool(re.search(r"\|\s*Idle$", text)) and not text.startswith("No Kernel")
+
+
+def _wait_kernel_idle(page, lab, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        # A notebook without kernelspec makes JupyterLab ask for a kernel: take the default.
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count() and "kernel" in dialog.first.inner_text().lower():
+            dialog.locator(".jp-Dialog-button.jp-mod-accept").first.click()
+        if _kernel_idle(page):
+            return
+        time.sleep(0.25)
+    pytest.fail(f"the notebook's kernel was not idle within {timeout} s:\n{lab.log_tail()}")
+
+
+def _prompts(page):
+    return _panel(page).locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+
+
+def _run_all_cells(page):
+    """Run > Run All Cells, through the menu bar, as a student would."""
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^\s*Run\s*$")).first.click()
+    page.locator(".lm-Menu-item:not(.lm-mod-hidden) .lm-Menu-itemLabel",
+                 has_text=re.compile(r"^\s*Run All Cells\s*$")).first.click()
+
+
+def _palette(page, command):
+    """Run a command by its label from the command palette (Ctrl+Shift+C)."""
+    _panel(page).locator(".jp-InputPrompt").first.click()      # focus the notebook (command mode)
+    page.keyboard.press("Control+Shift+c")
+    search = page.locator(".lm-CommandPalette-input:visible").first
+    search.fill(command)
+    page.locator(".lm-CommandPalette-item:visible .lm-CommandPalette-itemLabel",
+                 has_text=re.compile(rf"^\s*{re.escape(command)}\s*$")).first.click()
+
+
+def _wait_until_executed(page, lab, timeout):
+    deadline = time.monotonic() + timeout
+    started, retried, clicked = False, False, time.monotonic()
+    while time.monotonic() < deadline:
+        prompts = _prompts(page)
+        busy = any("*" in p for p in prompts)
+        started = started or busy or any(re.search(r"\d", p) for p in prompts)
+        if started and not busy and _kernel_idle(page):
+            return prompts
+        if not started and not retried and time.monotonic() - clicked > 15:
+            _palette(page, "Run All Cells")      # the menu click did not take: second route
+            retried = True
+        time.sleep(0.5)
+    pytest.fail(f"notebook still running after {timeout} s (prompts {_prompts(page)}):\n"
+                f"{lab.log_tail()}")
+
+
+def _tracebacks(page):
+    stderr = _panel(page).locator('.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]')
+    return [text for text in stderr.all_inner_texts() if "Traceback" in text]
+
+
+def _widget_problems(page):
+    text = _panel(page).inner_text()
+    return [bad for bad in ("Error displaying widget", "model not found") if bad in text]
+
+
+def _explorer(page):
+    """(the explorer's VBox, its 'learning rate' slider): the explorer's first control."""
+    # ``has`` locators are relative to the element they filter, hence page.locator(...) there.
+    lr = page.locator(".widget-slider", has=page.locator(".widget-label", has_text="learning rate"))
+    explorer = _panel(page).locator(".widget-vbox", has=lr).first
+    return explorer, explorer.locator(".widget-slider", has=page.locator(
+        ".widget-label", has_text="learning rate")).first
+
+
+def _img_src(explorer):
+    images = explorer.locator(".widget-output img")
+    return images.first.get_attribute("src") if images.count() else None
+
+
+def _slowest_cells(notebook, n=3):
+    """The n slowest cells, from the timing JupyterLab records (recordTiming)."""
+    from datetime import datetime
+    spans = []
+    for index, cell in enumerate(notebook["cells"]):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            start, end = (datetime.fromisoformat(timing[k].replace("Z", "+00:00"))
+                          for k in ("iopub.execute_input", "shell.execute_reply"))
+            spans.append(((end - start).total_seconds(), index))
+    return sorted(spans, reverse=True)[:n]
+
+
+# ------------------------------------------------------------------- tests ---
+@pytest.fixture(scope="module")
+def executed_page(lab, browser_context):
+    """The notebook open in the browser, after Run > Run All Cells."""
+    start = time.monotonic()
+    page = _open_notebook(browser_context, lab)
+    TIMINGS["open notebook + kernel"] = time.monotonic() - start
+    start = time.monotonic()
+    _run_all_cells(page)
+    prompts = _wait_until_executed(page, lab, RUN_ALL_TIMEOUT)
+    lab.remember_processes()
+    TIMINGS["run all cells"] = time.monotonic() - start
+    tracebacks = _tracebacks(page)
+    assert not tracebacks, "a cell raised an error:\n" + "\n---\n".join(tracebacks)
+    unexecuted = [i for i, p in enumerate(prompts) if not re.search(r"\d", p)]
+    assert not unexecuted, f"code cells {unexecuted} did not run (prompts {prompts})"
+    yield page
+    if not page.is_closed():
+        page.close()
+
+
+def test_explorer_renders_and_retrains_when_the_slider_moves(executed_page, lab):
+    page = executed_page
+    problems = _widget_problems(page)
+    assert not problems, f"after Run All the notebook shows {problems}"
+    explorer, lr = _explorer(page)
+    assert lr.count(), ("no slider labelled 'learning rate' (a TrainingExplorer's first control) "
+                        "rendered; is the @jupyter-widgets/jupyterlab-manager labextension installed?")
+    explorer.scroll_into_view_if_needed()
+    assert lr.is_visible(), "the learning-rate slider is not visible"
+    src_before = _img_src(explorer)
+    assert src_before and src_before.startswith("data:image/png;base64,"), \
+        "the explorer shows no PNG plot below its controls"
+    readout = lr.locator(".widget-readout")
+    status = explorer.locator(".widget-html").first
+    readout_before, status_before = readout.inner_text(), status.inner_text()
+
+    # A student: focus the slider's handle and press PageUp (five steps, one change event;
+    # every ArrowRight would be a change event, hence a retraining, of its own).
+    start = time.monotonic()
+    lr.locator(".noUi-handle").first.focus()
+    page.keyboard.press("PageUp")
+    if readout.inner_text() == readout_before:      # not at the top end: one step up instead
+        page.keyboard.press("ArrowRight")
+    readout_after = readout.inner_text()
+    assert readout_after != readout_before, \
+        f"the learning-rate readout did not move on PageUp/ArrowRight (still {readout_before!r})"
+    deadline = time.monotonic() + SLIDER_TIMEOUT
+    src_after = src_before
+    while time.monotonic() < deadline:
+        src_after = _img_src(explorer)
+        if src_after and src_after != src_before and "training" not in status.inner_text():
+            break
+        time.sleep(0.3)
+    TIMINGS["slider -> new plot"] = time.monotonic() - start
+    status_after = status.inner_text()
+    assert src_after and src_after != src_before, (
+        f"the plot did not change within {SLIDER_TIMEOUT} s of moving the learning rate from "
+        f"{readout_before} to {readout_after} (status line now {status_after!r}):\n{lab.log_tail(20)}")
+    assert status_after != status_before, f"the status line did not change ({status_after!r})"
+    tracebacks = _tracebacks(page)
+    assert not tracebacks, "moving the slider raised an error:\n" + "\n".join(tracebacks)
+
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    explorer.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 5_000
+
+
+@pytest.fixture(scope="module")
+def saved_notebook(executed_page, lab):
+    """Ctrl+S in the browser; then the kernel is shut down (a reader starts from a fresh one).
+    Returns the saved notebook (JSON)."""
+    page = executed_page
+    path = lab.root_dir / NOTEBOOK.name
+    mtime = path.stat().st_mtime
+    _panel(page).locator(".jp-InputPrompt").first.click()        # command mode, notebook focused
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and path.stat().st_mtime == mtime:
+        time.sleep(0.2)
+    assert path.stat().st_mtime != mtime, "Ctrl+S did not save the notebook within 20 s"
+    time.sleep(0.5)                                                # let the write finish
+    notebook = json.loads(path.read_text())
+    page.close()
+    for session in lab.api("GET", "sessions"):
+        lab.api("DELETE", f"sessions/{session['id']}")
+    NOTES.extend(f"  slow cell: index {i} (0-based, markdown counted) {seconds:.1f} s"
+                 for seconds, i in _slowest_cells(notebook))
+    return notebook
+
+
+def _widget_state(notebook):
+    return (notebook.get("metadata", {}).get("widgets", {})
+            .get("application/vnd.jupyter.widget-state+json", {}).get("state", {}))
+
+
+def _check_reopened(page, where):
+    """The explorer of a notebook opened without running anything: controls and plot."""
+    problems = _widget_problems(page)
+    assert not problems, f"{where}: the notebook shows {problems}"
+    explorer, lr = _explorer(page)
+    explorer.scroll_into_view_if_needed()
+    assert lr.is_visible(), f"{where}: the learning-rate slider is not visible"
+    src = _img_src(explorer)
+    assert src and src.startswith("data:image/png;base64,"), f"{where}: the explorer shows no saved plot"
+
+
+def _wait_for_slider_or_fallback(page, timeout=30):
+    """Widget views render asynchronously: wait until the slider or a text fallback shows."""
+    panel, deadline = _panel(page), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if panel.locator(".widget-slider").count() or _widget_problems(page):
+            return "widgets"
+        if panel.locator(".jp-OutputArea-output", has_text=re.compile(r"^\s*VBox\(children=")).count():
+            return "text"
+        time.sleep(0.25)
+    return "nothing"
+
+
+def test_saved_notebook_reopens_with_its_widgets(saved_notebook, lab, browser_context):
+    """Save, shut the kernel down, reopen in a new page without running anything: the
+    explorer shows its controls and last plot, restored from the widget state in the file."""
+    assert _widget_state(saved_notebook), \
+        "the saved notebook holds no widget state (is the jupyterlab-manager setting saveState on?)"
+    start = time.monotonic()
+    page = _open_notebook(browser_context, lab, workspace="reopen")
+    try:
+        shown = _wait_for_slider_or_fallback(page)
+        assert shown == "widgets", f"reopened: the explorer shows {shown} instead of its controls"
+        _check_reopened(page, "reopened without running")
+        TIMINGS["reopen"] = time.monotonic() - start
+    finally:
+        page.close()
+        for session in lab.api("GET", "sessions"):
+            lab.api("DELETE", f"sessions/{session['id']}")
+
+
+UNTRUSTED_REASON = (
+    "a notebook this Jupyter installation has not signed (a fresh clone or download) is untrusted, and "
+    "@jupyter-widgets/jupyterlab-manager registers its widget-view renderer as unsafe, so JupyterLab "
+    "shows the text/plain fallback 'VBox(children=(FloatLogSlider(...' instead of the saved controls "
+    "until the reader runs the cell or trusts the notebook (command palette: Trust Notebook, or "
+    "`jupyter trust <notebook>`); after trusting, the saved controls and plot appear (checked)")
+
+
+def test_unsigned_copy_shows_its_widgets_without_running(saved_notebook, lab, browser_context):
+    """What a reader on another machine sees: the same saved notebook, but not signed here."""
+    notebook = json.loads(json.dumps(saved_notebook))
+    notebook["metadata"]["browser_test"] = "reader copy"    # new content: no signature matches
+    name = "reader_copy.ipynb"
+    (lab.root_dir / name).write_text(json.dumps(notebook, indent=1))
+    page = _open_notebook(browser_context, lab, name=name, workspace="reader")
+    try:
+        shown = _wait_for_slider_or_fallback(page)
+        if shown == "widgets":
+            _check_reopened(page, "unsigned copy")
+            return
+        assert shown == "text", f"unsigned copy: the explorer shows {shown}, not even the text fallback"
+        # The known limitation. Its workaround must work, or the README would be wrong.
+        _palette(page, "Trust Notebook")
+        page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").first.click()
+        try:
+            _panel(page).locator(".widget-slider").first.wait_for(state="visible", timeout=30_000)
+        except sync_api.TimeoutError:
+            pytest.fail("unsigned copy: even after Trust Notebook the explorer's controls do not show")
+        _check_reopened(page, "unsigned copy, after Trust Notebook")
+        pytest.xfail(UNTRUSTED_REASON)
+    finally:
+        page.close()
+        for session in lab.api("GET", "sessions"):
+            lab.api("DELETE", f"sessions/{session['id']}")
