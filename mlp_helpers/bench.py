@@ -47,14 +47,11 @@ def make_data(rows, seed=0):
     return SimpleNamespace(x_train=x, y_train=y)
 
 
-def best_of(fn, repeats):
-    """The smallest wall time of ``repeats`` calls of ``fn()`` (the least disturbed run)."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def wall_seconds(fn):
+    """Wall-clock seconds of one call of ``fn()``."""
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def training_epoch(data, hidden, seed=0):
@@ -109,33 +106,47 @@ def blas_info():
 
 def measure(rows=40_000, hidden=128, repeats=3, seed=0):
     """Best-of-``repeats`` seconds for one training epoch and for its matmul floor, after a warm-up."""
+    # The load before we start is the other jobs' (our own threads would add to it later).
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     data = make_data(rows, seed)
     epoch, floor = training_epoch(data, hidden, seed), matmul_floor(data, hidden, seed)
     # Warm-up on a few minibatches: BLAS threads start, buffers are allocated, pages touched.
     warm = SimpleNamespace(x_train=data.x_train[:10 * BATCH_SIZE], y_train=data.y_train[:10 * BATCH_SIZE])
     training_epoch(warm, hidden, seed)()
     matmul_floor(warm, hidden, seed)()
-    # Alternate the two, so a slow spell of the machine hits both alike.
+    # Alternate the two, so a slow spell of the machine hits both alike; the best run counts,
+    # as the one least disturbed by whatever else the machine was doing.
     epoch_times, floor_times = [], []
     for _ in range(repeats):
-        epoch_times.append(best_of(epoch, 1))
-        floor_times.append(best_of(floor, 1))
-    return {"rows": rows, "hidden": hidden, "batches": -(-rows // BATCH_SIZE),
-            "epoch_s": min(epoch_times), "floor_s": min(floor_times),
-            "ratio": min(epoch_times) / min(floor_times)}
+        epoch_times.append(wall_seconds(epoch))
+        floor_times.append(wall_seconds(floor))
+    epoch_s, floor_s = min(epoch_times), min(floor_times)
+    return {"rows": rows, "hidden": hidden, "batches": -(-rows // BATCH_SIZE), "repeats": repeats,
+            "epoch_s": epoch_s, "floor_s": floor_s, "ratio": epoch_s / floor_s, "load": load}
 
 
 def format_table(result):
+    """The figures of ``measure`` as a small plain-text table."""
+    threads = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ}
+    load = result["load"]
     lines = [
         f"one epoch of a {N_FEATURES}-{result['hidden']}-{N_CLASSES} tanh MLP, SGD lr {LR} momentum "
-        f"{MOMENTUM}, batch {BATCH_SIZE}: {result['rows']} rows, {result['batches']} minibatches",
-        f"{'training epoch (s)':<22}{result['epoch_s']:>9.3f}",
-        f"{'matmul floor (s)':<22}{result['floor_s']:>9.3f}",
-        f"{'ratio':<22}{result['ratio']:>9.2f}",
-        f"{'target ratio':<22}{TARGET_RATIO:>9.2f}",
-        f"numpy {np.__version__}, BLAS {blas_info() or 'unknown'}, {os.cpu_count()} CPUs, "
-        f"python {platform.python_version()}",
+        f"{MOMENTUM}, batch {BATCH_SIZE}: {result['rows']} rows, {result['batches']} minibatches, "
+        f"best of {result['repeats']}",
+        f"{'training epoch (s)':<24}{result['epoch_s']:>8.3f}",
+        f"{'matmul floor (s)':<24}{result['floor_s']:>8.3f}",
+        f"{'ratio':<24}{result['ratio']:>8.2f}",
+        f"{'target ratio':<24}{TARGET_RATIO:>8.2f}",
+        f"numpy {np.__version__}, BLAS {blas_info() or 'unknown'}, python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, load average {load:.1f} before the run"
+        + (f", {', '.join(f'{k}={v}' for k, v in threads.items())}" if threads else ""),
     ]
+    if load > (os.cpu_count() or 1):
+        # Other jobs share the cores: multithreaded BLAS then waits for descheduled threads,
+        # and epoch and floor suffer unequally (on a shared 2-core machine the floor of one
+        # run varied from 0.8 s to 14 s).
+        lines.append("warning: the machine is busy (load average above the CPU count); these timings "
+                     "are unreliable. Rerun when idle, or with OPENBLAS_NUM_THREADS=1.")
     return "\n".join(lines)
 
 
@@ -148,9 +159,8 @@ def main(argv=None):
     for name in ("rows", "hidden", "repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be a positive integer")
-    result = measure(args.rows, args.hidden, args.repeats)
-    print(format_table(result))
-    return result
+    print(format_table(measure(args.rows, args.hidden, args.repeats)))
+    return 0        # an exit status: ``python -m mlp_helpers bench`` passes it to sys.exit
 
 
 if __name__ == "__main__":

@@ -148,9 +148,7 @@ class MLP:
                  dtype=np.float32, seed=0):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         self.activation = get_activation(activation)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.dtype = _check_dtype(dtype)
         initializer = get_initializer(init, self.activation)
         rng = np.random.default_rng(seed)
         self.params = {}
@@ -266,11 +264,25 @@ class MLP:
         return f"MLP({sizes}, activation={self.activation.name!r}, dtype={self.dtype.name})"
 
 
+def _check_dtype(dtype):
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:       # np.dtype("nonsense") raises TypeError; report it like any other bad dtype
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
 def _check_layer_sizes(sizes):
     try:
-        sizes = [int(s) for s in sizes]
+        given = list(sizes)
+        sizes = [int(s) for s in given]
     except (TypeError, ValueError):
         raise ValueError(f"layer_sizes must be a list of positive integers, got {sizes!r}") from None
+    if any(s != g for s, g in zip(sizes, given)):
+        # int() would silently truncate 2.5 to 2, or parse the characters of a string.
+        raise ValueError(f"every layer size must be a positive integer, got {given!r}")
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes needs at least inputs and outputs, e.g. [3072, 128, 10]; got {sizes}")
     if any(s <= 0 for s in sizes):

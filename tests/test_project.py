@@ -11,10 +11,12 @@ def _name(requirement):
 
 
 def _conda_names():
-    names, in_pip = set(), False
+    names, section = set(), None
     for line in (ROOT / "environment.yml").read_text().splitlines():
         stripped = line.strip()
-        if not stripped.startswith("- "):
+        if not line.startswith((" ", "-")) and stripped.endswith(":"):
+            section = stripped[:-1]          # a top-level key: channels, dependencies
+        if section != "dependencies" or not stripped.startswith("- "):
             continue
         item = stripped[2:].strip()
         if item == "pip:" or item.startswith("-e"):

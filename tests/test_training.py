@@ -1,0 +1,279 @@
+"""The training loop on tiny synthetic data: history, determinism, early stopping, divergence,
+interruption, the float32 path, argument checks, flip augmentation, and an overfitting sanity check."""
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlp_helpers.network import MLP, make_penalty
+from mlp_helpers.optim import SGD, make_schedule
+from mlp_helpers.training import HISTORY_COLUMNS, Diverged, _check_divergence, fit, flip_half
+
+METRICS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"]    # all but wall time
+
+
+def train(data, *, hidden=16, activation="tanh", model_seed=0, lr=0.05, momentum=0.9, **kwargs):
+    """Build a small net for ``data`` and fit it; returns (model, result)."""
+    sizes = [data.x_train.shape[1], hidden, int(data.y_train.max()) + 1]
+    model = MLP(sizes, activation=activation, seed=model_seed, dtype=data.x_train.dtype)
+    kwargs = {"epochs": 8, "batch_size": 16, "patience": None, "progress": False, **kwargs}
+    return model, fit(model, SGD(lr, momentum), data, **kwargs)
+
+
+def params_equal(a, b):
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+# --------------------------------------------------------------- history ---
+def test_history_columns_and_length(blobs):
+    schedule = make_schedule("step", 0.05, step_every=3, gamma=0.5)
+    _, result = train(blobs, epochs=7, schedule=schedule)
+    h = result.history
+    assert list(h.columns) == HISTORY_COLUMNS and len(h) == 7
+    assert list(h["epoch"]) == list(range(1, 8))
+    np.testing.assert_allclose(h["lr"], [schedule(e) for e in range(7)])
+    assert h[["train_acc", "val_acc"]].apply(lambda c: c.between(0, 1).all()).all()
+    assert (h["seconds"] >= 0).all() and result.seconds >= h["seconds"].sum() * 0.99
+    assert result.stop_reason == "completed" and result.message == ""
+    assert h["val_acc"].iloc[-1] > 0.9            # the blobs are easy: it did learn
+
+
+def test_train_loss_is_cross_entropy_without_the_penalty(blob_maker):
+    """Full-batch, one epoch: the reported train loss is the data loss at the starting weights."""
+    data = blob_maker(n_features=50)
+    for kind in ("l1", "l2"):
+        model = MLP([50, 16, 3], seed=0)
+        start_loss = model.loss(data.x_train, data.y_train)         # no penalty
+        result = fit(model, SGD(0.1, 0.9), data, epochs=1, batch_size=len(data.x_train),
+                     penalty=make_penalty(kind, 1e-2), patience=None, progress=False)
+        assert result.history["train_loss"].iloc[0] == pytest.approx(start_loss, rel=1e-5), kind
+
+
+# ----------------------------------------------------------- determinism ---
+def test_same_seed_same_history_and_weights(blobs):
+    model_a, a = train(blobs, seed=3)
+    model_b, b = train(blobs, seed=3)
+    pd.testing.assert_frame_equal(a.history[METRICS], b.history[METRICS], check_exact=True)
+    assert params_equal(model_a.params, model_b.params)
+
+
+def test_different_seed_differs(blobs):
+    model_a, a = train(blobs, seed=3)
+    model_b, b = train(blobs, seed=4)
+    assert not a.history["train_loss"].equals(b.history["train_loss"])
+    assert not np.array_equal(model_a.params["W1"], model_b.params["W1"])
+
+
+def test_determinism_with_flip_augmentation_and_penalty(blob_maker):
+    data = blob_maker(n_train=48, n_val=16, n_features=3072, n_classes=4)
+    runs = [train(data, epochs=3, augment_flip=True, penalty=make_penalty("l2", 1e-3), seed=s)
+            for s in (1, 1, 2)]
+    (m1, r1), (m2, r2), (m3, r3) = runs
+    pd.testing.assert_frame_equal(r1.history[METRICS], r2.history[METRICS], check_exact=True)
+    assert params_equal(m1.params, m2.params) and not params_equal(m1.params, m3.params)
+
+
+def test_strided_training_rows_give_the_same_run(blob_maker):
+    """A row-strided view of the data (x[::2]) must train exactly like its contiguous copy."""
+    data = blob_maker(n_train=240)
+    strided = SimpleNamespace(x_train=data.x_train[::2], y_train=data.y_train[::2],
+                              x_val=data.x_val, y_val=data.y_val)
+    dense = SimpleNamespace(**{**vars(strided), "x_train": strided.x_train.copy()})
+    assert not strided.x_train.flags.c_contiguous
+    (m1, r1), (m2, r2) = train(strided, seed=5), train(dense, seed=5)
+    pd.testing.assert_frame_equal(r1.history[METRICS], r2.history[METRICS], check_exact=True)
+    assert params_equal(m1.params, m2.params)
+
+
+# -------------------------------------------------------- early stopping ---
+def overfitting_data(blob_maker):
+    """Noisy training labels: validation loss soon starts to rise."""
+    data = blob_maker()
+    data.y_train = np.random.default_rng(1).integers(0, 3, size=len(data.y_train))
+    return data
+
+
+@pytest.mark.parametrize("patience", [2, 3])
+def test_early_stopping_restores_the_best_weights(blob_maker, patience):
+    data = overfitting_data(blob_maker)
+    model, result = train(data, hidden=32, lr=0.2, epochs=60, patience=patience)
+    h = result.history
+    assert result.stop_reason == "early_stopping"
+    best = int(h["val_loss"].idxmin())
+    assert result.best_epoch == h["epoch"][best]
+    assert len(h) == result.best_epoch + patience            # exactly `patience` stale epochs
+    val_loss, val_acc = model.evaluate(data.x_val, data.y_val)
+    assert val_loss == pytest.approx(h["val_loss"][best], rel=1e-9)
+    assert val_acc == h["val_acc"][best]
+
+
+def test_monitor_val_acc(blob_maker):
+    data = overfitting_data(blob_maker)
+    model, result = train(data, hidden=32, lr=0.2, epochs=60, patience=3, monitor="val_acc")
+    h = result.history
+    best = int(h["val_acc"].idxmax())                # first epoch reaching the maximum
+    assert result.stop_reason == "early_stopping" and len(h) == result.best_epoch + 3
+    assert result.best_epoch == h["epoch"][best]
+    assert best != h["val_loss"].idxmin()             # on this run the two monitors disagree
+    assert model.evaluate(data.x_val, data.y_val)[1] == h["val_acc"][best]
+
+
+# ------------------------------------------------------------ divergence ---
+def test_divergence_stops_warns_and_restores_finite_weights(blobs):
+    model = MLP([20, 32, 3], activation="relu", seed=0)
+    start = model.get_params()
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="learning rate 1000 is most likely too high"):
+        result = fit(model, SGD(1e3, 0.9), blobs, epochs=10, batch_size=16, progress=False)
+    assert result.stop_reason == "diverged" and "1000" in result.message
+    assert result.best_epoch == 0 and params_equal(model.params, start)
+    assert all(np.isfinite(v).all() for v in model.params.values())
+    assert len(result.history) < 10
+
+
+def test_validation_loss_explosion_counts_as_divergence():
+    rows = [(1, 2.0, 0.3, 2.3, 0.3, 0.1, 1.0)]
+    _check_divergence(2.3, rows, 0.1, 1)                # fine
+    with pytest.raises(Diverged, match="epoch 2"):
+        _check_divergence(23.1, rows, 0.1, 2)           # more than 10x the first epoch's
+    with pytest.raises(Diverged, match="learning rate 0.1"):
+        _check_divergence(float("nan"), rows, 0.1, 2)
+
+
+# ------------------------------------------------- interruption, callback ---
+def test_keyboard_interrupt_from_callback_keeps_the_best_weights(blob_maker):
+    data = overfitting_data(blob_maker)
+    seen = []
+
+    def callback(history):
+        seen.append(history.copy())
+        if len(history) == 5:
+            raise KeyboardInterrupt
+
+    model, result = train(data, hidden=32, lr=0.2, epochs=50, patience=None, callback=callback)
+    h = result.history
+    assert result.stop_reason == "interrupted" and "interrupted" in result.message
+    assert len(h) == 5 and [len(s) for s in seen] == [1, 2, 3, 4, 5]
+    assert all(list(s.columns) == HISTORY_COLUMNS for s in seen)
+    pd.testing.assert_frame_equal(seen[-1][METRICS], h[METRICS])
+    best = int(h["val_loss"].idxmin())
+    assert result.best_epoch == best + 1
+    assert model.evaluate(data.x_val, data.y_val)[0] == pytest.approx(h["val_loss"][best], rel=1e-9)
+
+
+# ---------------------------------------------------------- float32 path ---
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_float32_stays_float32_during_training(blobs, nesterov):
+    model = MLP([20, 16, 8, 3], seed=0)
+    optimizer = SGD(0.05, 0.9, nesterov=nesterov)
+    seen, real = [], model.loss_and_gradients
+
+    def spy(x, y, penalty=None):
+        loss, grads, logits = real(x, y, penalty)
+        seen.append([x.dtype, logits.dtype, *(g.dtype for g in grads.values()),
+                     *(p.dtype for p in model.params.values())])
+        return loss, grads, logits
+
+    model.loss_and_gradients = spy
+    fit(model, optimizer, blobs, epochs=2, batch_size=32, penalty=make_penalty("l2", 1e-3),
+        patience=None, progress=False)
+    assert len(seen) == 2 * 4
+    assert {dt for row in seen for dt in row} == {np.dtype(np.float32)}
+    assert all(v.dtype == np.float32 for v in model.params.values())
+    assert all(v.dtype == np.float32 for v in optimizer.velocity.values())
+
+
+def test_fit_refuses_float64_inputs_for_a_float32_model(blob_maker):
+    data = blob_maker(dtype=np.float64)
+    with pytest.raises(ValueError, match=r"training data is float64 but the model is float32"):
+        fit(MLP([20, 8, 3]), SGD(0.1), data, progress=False)
+
+
+def test_float64_model_trains_on_float64_inputs(blob_maker):
+    model, result = train(blob_maker(dtype=np.float64), epochs=2)
+    assert model.params["W1"].dtype == np.float64 and len(result.history) == 2
+
+
+# -------------------------------------------------------------- bad args ---
+@pytest.mark.parametrize("kwargs, problem", [
+    ({"epochs": 0}, "epochs"),
+    ({"epochs": 2.5}, "epochs"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"batch_size": -8}, "batch_size"),
+    ({"patience": 0}, "patience"),
+    ({"monitor": "train_loss"}, "monitor"),
+])
+def test_bad_fit_arguments(blobs, kwargs, problem):
+    with pytest.raises(ValueError, match=problem):
+        fit(MLP([20, 8, 3]), SGD(0.1), blobs, progress=False, **kwargs)
+
+
+# ------------------------------------------------------------------ flip ---
+def coded_images(n):
+    """Rows whose every pixel says where it is: value = 1e4 * image + 1e3 * channel + 32 * row + col
+    (exact in float32), so no image is its own mirror and any mix-up shows."""
+    i, c, r, col = np.meshgrid(np.arange(n), np.arange(3), np.arange(32), np.arange(32), indexing="ij")
+    return (1e4 * i + 1e3 * c + 32 * r + col).reshape(n, 3072).astype(np.float32)
+
+
+def test_flip_half_mirrors_exactly_the_picked_images():
+    original = coded_images(16)
+    xb = original.copy()
+    flip_half(xb, np.random.default_rng(0))
+    mirrored = original.reshape(16, 3, 32, 32)[..., ::-1].reshape(16, 3072)
+    flipped = np.array([np.array_equal(xb[k], mirrored[k]) for k in range(16)])
+    kept = np.array([np.array_equal(xb[k], original[k]) for k in range(16)])
+    assert np.all(flipped ^ kept)                  # each image is either mirrored or untouched
+    assert 0 < flipped.sum() < 16                  # a random part of the batch (2^-15 odds otherwise)
+    # The mirror is left-right within each colour plane: pixel (c, r, col) <- (c, r, 31 - col).
+    k = int(np.argmax(flipped))
+    planes = xb[k].reshape(3, 32, 32)
+    assert planes[2, 5, 0] == 1e4 * k + 2e3 + 32 * 5 + 31
+
+
+def test_flip_half_twice_with_the_same_draw_is_identity():
+    original = coded_images(10)
+    xb = original.copy()
+    flip_half(xb, np.random.default_rng(7))
+    assert not np.array_equal(xb, original)
+    flip_half(xb, np.random.default_rng(7))
+    np.testing.assert_array_equal(xb, original)
+
+
+# ---------------------------------------------------------------- sanity ---
+def test_overfits_100_images_with_fixed_random_labels():
+    """A 3072-64-10 tanh net must be able to memorise 100 image-like rows with arbitrary labels:
+    if backprop or the update were subtly wrong, this is where it would show."""
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(100, 3072)).astype(np.float32)
+    x = (pixels - pixels.mean(axis=1, keepdims=True)) / pixels.std(axis=1, keepdims=True)
+    y = rng.integers(0, 10, size=100)
+    # Validating on the training set itself: early stopping's "best weights" are then the first
+    # to reach 100 % training accuracy, and the callback ends the run there.
+    data = SimpleNamespace(x_train=x, y_train=y, x_val=x, y_val=y)
+    model = MLP([3072, 64, 10], activation="tanh", seed=0)
+    result = fit(model, SGD(0.01, 0.9), data, epochs=300, batch_size=100, patience=None,
+                 monitor="val_acc", callback=_stop_when_memorised, progress=False)
+    h = result.history
+    assert result.stop_reason == "interrupted", "did not reach 100 % training accuracy in 300 epochs"
+    assert model.evaluate(x, y)[1] == 1.0
+    assert h["train_loss"].iloc[-1] < h["train_loss"].iloc[0] and h["val_acc"].iloc[0] < 1.0
+
+
+def _stop_when_memorised(history):
+    if history["val_acc"].iloc[-1] == 1.0:
+        raise KeyboardInterrupt       # the documented way to stop early from a callback
+
+
+# ------------------------------------------------------------- benchmark ---
+def test_bench_runs_and_prints_its_table(capsys):
+    """A smoke test on a few rows: the benchmark must run and print; no time is asserted."""
+    from mlp_helpers.bench import main
+
+    assert main(["--rows", "300", "--hidden", "16", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    for label in ("3072-16-10", "300 rows, 3 minibatches", "training epoch (s)", "matmul floor (s)",
+                  "ratio", "target ratio", "numpy"):
+        assert label in out
+    with pytest.raises(SystemExit):
+        main(["--repeats", "0"])
