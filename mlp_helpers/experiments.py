@@ -127,8 +127,10 @@ EVIDENCE_EXPERIMENTS = [
 _MODERN = dict(init=None, normalisation="per_feature", monitor="val_acc", schedule="cosine",
                nesterov=True, patience=10)
 IMPROVED_EXPERIMENTS = [
-    Experiment("momentum_improved", "momentum", Config(epochs=40, **_MODERN),
-               note="same 128 tanh units; Nesterov momentum, cosine learning rate, per-feature inputs"),
+    Experiment("momentum_improved", "momentum",
+               Config(activation="relu", augment_flip=True, epochs=30, **_MODERN),
+               note="128 units as in the report, but ReLU with He initialisation, Nesterov momentum, "
+                    "a cosine learning rate, per-feature inputs and horizontal flips"),
     Experiment("activations_improved", "activations",
                Config(activation="relu", epochs=40, **_MODERN),
                note="128 ReLU units with He initialisation"),
