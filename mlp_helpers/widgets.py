@@ -4,7 +4,10 @@ This is the only module that knows ipywidgets. An explorer trains with
 ``experiments.train_config`` and draws with ``plots.plot_history``; every
 result is cached by its settings, so returning to a setting is instant.
 Sliders use ``continuous_update=False``: training starts when the slider is
-released, not at every pixel it passes.
+released, not at every pixel it passes. The curves are a PNG in an ``Image``
+widget rather than a figure printed into an ``Output`` widget: an ``Output``
+widget can hang headless executors (nbconvert/nbclient), and the PNG is kept in
+the saved widget state, so a reopened notebook still shows the last plot.
 
 Code (and tests) can drive an explorer like a student would:
 ``explorer.set(lr=0.1)`` moves the sliders and retrains once;
@@ -13,11 +16,12 @@ Code (and tests) can drive an explorer like a student would:
 from __future__ import annotations
 
 from dataclasses import replace
+from io import BytesIO
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import clear_output, display
+from IPython.display import display
 
 from .experiments import Config, train_config
 from .plots import plot_history
@@ -78,10 +82,10 @@ class TrainingExplorer:
         self.figure = None
         self._muted = False
         self.status = widgets.HTML()
-        self.output = widgets.Output()
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="1000px"))
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([*self.controls.values(), self.status, self.output])
+        self.widget = widgets.VBox([*self.controls.values(), self.status, self.image])
         self.update()
 
     def config(self):
@@ -141,14 +145,14 @@ class TrainingExplorer:
             self.update()
 
     def _draw(self, result):
-        with self.output:
-            clear_output(wait=True)
-            self.figure = plot_history(result.history, title=self.title or self.config().describe(),
-                                       best_epoch=result.best_epoch or None)
-            display(self.figure)
-            # Closed for pyplot (so the inline backend does not draw it a second time at the
-            # end of the cell); the Figure object keeps its lines for plotted_data().
-            plt.close(self.figure)
+        self.figure = plot_history(result.history, title=self.title or self.config().describe(),
+                                   best_epoch=result.best_epoch or None)
+        png = BytesIO()
+        self.figure.savefig(png, format="png", dpi=90, bbox_inches="tight")
+        # Closed for pyplot (so the inline backend never draws it too); the Figure object
+        # keeps its lines for plotted_data().
+        plt.close(self.figure)
+        self.image.value = png.getvalue()
 
     def _ipython_display_(self):
         display(self.widget)

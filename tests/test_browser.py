@@ -406,9 +406,21 @@ def _explorer(page):
         ".widget-label", has_text="learning rate")).first
 
 
+# An ipywidgets Image shows its PNG through a blob: URL that changes at every redraw; read the
+# bytes behind it, so "the plot changed" means the picture changed, as a data: URI.
+_IMG_AS_DATA_URI = """async img => {
+    if (img.src.startsWith('data:')) return img.src;
+    const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+    let text = '';
+    for (const b of bytes) text += String.fromCharCode(b);
+    const png = bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+    return 'data:image/' + (png ? 'png' : 'unknown') + ';base64,' + btoa(text);
+}"""
+
+
 def _img_src(explorer):
-    images = explorer.locator(".widget-output img")
-    return images.first.get_attribute("src") if images.count() else None
+    images = explorer.locator("img.widget-image, .widget-image img, .widget-output img")
+    return images.first.evaluate(_IMG_AS_DATA_URI) if images.count() else None
 
 
 def _slowest_cells(notebook, n=3):

@@ -34,8 +34,10 @@ def assert_plot_changed(before, after):
 ])
 def test_moving_a_control_retrains_and_redraws(controls, move):
     ex = explorer(controls)
-    before = ex.plotted_data()
+    before, png_before = ex.plotted_data(), bytes(ex.image.value)
     ex.set(**move)
+    png_after = bytes(ex.image.value)
+    assert png_after.startswith(b"\x89PNG") and png_after != png_before
     for name, value in move.items():
         assert ex.controls[name].value == value
     assert_plot_changed(before, ex.plotted_data())
