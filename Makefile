@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# JupyterLab refuses to run as root unless told to (containers, CI machines).
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: install
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/
 
 # Quick mode (MLP_QUICK=1): small subsets and few epochs, so the whole suite takes minutes.
 # One BLAS thread: the quick runs' matrices are small, and two threads fighting over two
