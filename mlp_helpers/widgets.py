@@ -156,10 +156,3 @@ class TrainingExplorer:
 
     def _ipython_display_(self):
         display(self.widget)
-
-
-def explore(data, **kwargs):
-    """Build a TrainingExplorer and display it; returns it for driving from code."""
-    explorer = TrainingExplorer(data, **kwargs)
-    display(explorer.widget)
-    return explorer
