@@ -1,13 +1,11 @@
 """mlp_helpers: a small numpy multi-layer perceptron for learning backpropagation on CIFAR-10.
 
-Data flows one way: data -> network -> training -> experiments -> plots and widgets.
+Data flows one way, and imports point down only:
+data -> model -> training -> experiments -> plots and widgets.
 """
-from .activations import get_activation
-from .initializers import get_initializer
-from .network import MLP, make_penalty, softmax_cross_entropy
-from .optim import SGD, make_schedule
-from .training import TrainResult, fit
+from .model import MLP, make_activation, make_initialiser, make_penalty, softmax_cross_entropy
+from .training import SGD, EarlyStopping, StopTraining, TrainResult, fit, make_schedule
 
-__all__ = ["MLP", "SGD", "TrainResult", "fit", "get_activation", "get_initializer",
-           "make_penalty", "make_schedule", "softmax_cross_entropy"]
-__version__ = "0.1.0"
+__all__ = ["MLP", "SGD", "EarlyStopping", "StopTraining", "TrainResult", "fit", "make_activation",
+           "make_initialiser", "make_penalty", "make_schedule", "softmax_cross_entropy"]
+__version__ = "0.2.0"

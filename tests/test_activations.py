@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mlp_helpers.activations import ACTIVATIONS, LeakyReLU, get_activation
+from mlp_helpers.model.activations import ACTIVATIONS, LeakyReLU, make_activation
 
 NAMES = ["tanh", "sigmoid", "relu", "leaky_relu"]
 
@@ -30,20 +30,20 @@ def moderate_z(seed=0, n=200, margin=1e-3):
 @pytest.mark.parametrize("name", NAMES)
 def test_forward_matches_formula(name):
     z = np.concatenate([moderate_z(), [0.0, -1e-8, 1e-8]])
-    np.testing.assert_allclose(get_activation(name).forward(z), reference(name, z), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(make_activation(name).forward(z), reference(name, z), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_forward_keeps_shape_and_float32(name):
     z = np.random.default_rng(1).standard_normal((4, 5)).astype(np.float32)
-    a = get_activation(name).forward(z)
+    a = make_activation(name).forward(z)
     assert a.shape == (4, 5) and a.dtype == np.float32
     np.testing.assert_allclose(a, reference(name, z), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_backward_matches_centred_difference(name):
-    act = get_activation(name)
+    act = make_activation(name)
     z = moderate_z(seed=2)
     h = 1e-6
     numeric = (act.forward(z + h) - act.forward(z - h)) / (2 * h)
@@ -55,7 +55,7 @@ def test_backward_matches_centred_difference(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_backward_works_in_place_and_keeps_float32(name):
-    act = get_activation(name)
+    act = make_activation(name)
     z = np.random.default_rng(4).standard_normal((3, 6)).astype(np.float32)
     da = np.ones_like(z)
     out = act.backward(da, act.forward(z))
@@ -63,7 +63,7 @@ def test_backward_works_in_place_and_keeps_float32(name):
 
 
 def test_relu_subgradient_at_zero_is_zero():
-    relu = get_activation("relu")
+    relu = make_activation("relu")
     np.testing.assert_array_equal(relu.backward(np.ones(3), relu.forward(np.array([-1.0, 0.0, 2.0]))), [0, 0, 1])
 
 
@@ -71,21 +71,21 @@ def test_relu_subgradient_at_zero_is_zero():
 def test_sigmoid_is_stable_for_huge_inputs(dtype):
     z = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0], dtype=dtype)
     with np.errstate(all="raise"):              # any overflow would raise FloatingPointError
-        a = get_activation("sigmoid").forward(z)
+        a = make_activation("sigmoid").forward(z)
     assert a[0] == 0.0 and a[-1] == 1.0 and a[2] == 0.5
     assert np.all(np.isfinite(a)) and a.dtype == dtype
 
 
 def test_unknown_activation_names_the_choices():
     with pytest.raises(ValueError, match="swish") as err:
-        get_activation("swish")
+        make_activation("swish")
     for name in NAMES:
         assert name in str(err.value)
 
 
-def test_get_activation_passes_objects_through():
+def test_make_activation_passes_objects_through():
     act = LeakyReLU(0.2)
-    assert get_activation(act) is act
+    assert make_activation(act) is act
     assert set(ACTIVATIONS) == set(NAMES)
 
 

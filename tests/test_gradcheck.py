@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from mlp_helpers.activations import Tanh
-from mlp_helpers.gradcheck import TOLERANCE, check_gradients, numerical_gradient, relative_error
-from mlp_helpers.network import MLP, make_penalty
+from mlp_helpers.model.activations import Tanh
+from mlp_helpers.model.gradcheck import TOLERANCE, check_gradients, numerical_gradient, relative_error
+from mlp_helpers.model import MLP, make_penalty
 
 SIZES = [12, 7, 5, 4]
 N = 8
@@ -59,7 +59,7 @@ def test_gradient_that_forgets_to_divide_by_n_fails():
     net, x, y = problem()
 
     def forgot_mean(model, x, y, penalty):
-        _, grads, _ = model.loss_and_gradients(x, y, penalty)
+        grads = model.loss_and_gradients(x, y, penalty).grads
         return {k: g * len(x) for k, g in grads.items()}      # the sum over rows, not the mean
 
     table = check_gradients(net, x, y, gradient_fn=forgot_mean)
@@ -73,7 +73,7 @@ def test_gradient_with_the_wrong_sign_of_the_l2_term_fails():
     pen = make_penalty("l2", lam)
 
     def wrong_sign(model, x, y, penalty):
-        _, grads, _ = model.loss_and_gradients(x, y)          # data gradient only
+        grads = model.loss_and_gradients(x, y).grads          # data gradient only
         for k in grads:
             if k.startswith("W"):
                 grads[k] -= 2 * lam * model.params[k]           # should be +
@@ -141,7 +141,7 @@ def test_float32_model_is_checked_in_float64_and_left_untouched():
 def test_float32_finite_differences_would_not_pass():
     """Why the check runs in float64: the same differences taken in float32 are far off."""
     net, x, y = problem(dtype=np.float32)
-    _, grads, _ = net.astype(np.float64).loss_and_gradients(x.astype(np.float64), y)
+    grads = net.astype(np.float64).loss_and_gradients(x.astype(np.float64), y).grads
     theta = net.params["W1"]
     numeric = numerical_gradient(lambda: net.loss(x, y), theta, eps=1e-3)
     assert relative_error(grads["W1"], numeric) > TOLERANCE

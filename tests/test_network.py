@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from mlp_helpers.initializers import get_initializer, he, small_gaussian, xavier
-from mlp_helpers.network import MLP, make_penalty, softmax_cross_entropy
+from mlp_helpers.model.initialisers import he, make_initialiser, small_gaussian, xavier
+from mlp_helpers.model import MLP, make_penalty, softmax_cross_entropy
 
 
 # ------------------------------------------------------------ references ---
@@ -113,7 +113,7 @@ def test_loss_and_gradients_keys_shapes_and_loss():
     net = MLP([20, 16, 8, 3], seed=0)
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((7, 20)).astype(np.float32), rng.integers(0, 3, 7)
-    loss, grads, logits = net.loss_and_gradients(x, y)
+    loss, _, grads, logits = net.loss_and_gradients(x, y)
     assert grads.keys() == net.params.keys()
     for k, g in grads.items():
         assert g.shape == net.params[k].shape and g.dtype == np.float32, k
@@ -126,8 +126,8 @@ def test_one_hot_targets_give_the_same_loss_and_gradients():
     net = MLP([10, 6, 4], seed=2, dtype=np.float64)
     rng = np.random.default_rng(2)
     x, y = rng.standard_normal((5, 10)), rng.integers(0, 4, 5)
-    loss_int, grads_int, _ = net.loss_and_gradients(x, y)
-    loss_hot, grads_hot, _ = net.loss_and_gradients(x, one_hot(y, 4))
+    loss_int, _, grads_int, _ = net.loss_and_gradients(x, y)
+    loss_hot, _, grads_hot, _ = net.loss_and_gradients(x, one_hot(y, 4))
     assert loss_hot == pytest.approx(loss_int, rel=1e-12)
     for k in grads_int:
         np.testing.assert_allclose(grads_hot[k], grads_int[k], rtol=1e-10, atol=1e-15)
@@ -138,7 +138,7 @@ def test_float64_inputs_do_not_upcast_a_float32_net():
     x = np.random.default_rng(0).standard_normal((5, 10))        # float64
     logits, _ = net.forward(x)
     assert logits.dtype == np.float32
-    _, grads, logits = net.loss_and_gradients(x, np.array([0, 1, 2, 3, 0]))
+    _, _, grads, logits = net.loss_and_gradients(x, np.array([0, 1, 2, 3, 0]))
     assert logits.dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
 
 
@@ -182,8 +182,8 @@ def test_l2_penalty_value_and_gradient_by_hand():
     # 0.1 * (1 + 4 + 9 + 0.25  +  1 + 4 + 1 + 0) = 2.025; biases are left out
     assert net.penalty_value(pen) == pytest.approx(2.025, rel=1e-14)
     assert net.loss(X_SMALL, Y_SMALL, pen) == pytest.approx(net.loss(X_SMALL, Y_SMALL) + 2.025, rel=1e-14)
-    loss0, g0, _ = net.loss_and_gradients(X_SMALL, Y_SMALL)
-    loss1, g1, _ = net.loss_and_gradients(X_SMALL, Y_SMALL, pen)
+    loss0, _, g0, _ = net.loss_and_gradients(X_SMALL, Y_SMALL)
+    loss1, _, g1, _ = net.loss_and_gradients(X_SMALL, Y_SMALL, pen)
     assert loss1 - loss0 == pytest.approx(2.025, rel=1e-12)
     np.testing.assert_allclose(g1["W1"] - g0["W1"], [[0.2, -0.4], [0.6, 0.1]], rtol=1e-12)
     np.testing.assert_allclose(g1["W2"] - g0["W2"], [[0.2, 0.4], [-0.2, 0.0]], rtol=1e-12, atol=1e-15)
@@ -195,8 +195,8 @@ def test_l1_penalty_value_and_gradient_by_hand():
     net, pen = small_net(), make_penalty("l1", 0.1)
     # 0.1 * (1 + 2 + 3 + 0.5  +  1 + 2 + 1 + 0) = 1.05
     assert net.penalty_value(pen) == pytest.approx(1.05, rel=1e-14)
-    loss0, g0, _ = net.loss_and_gradients(X_SMALL, Y_SMALL)
-    loss1, g1, _ = net.loss_and_gradients(X_SMALL, Y_SMALL, pen)
+    loss0, _, g0, _ = net.loss_and_gradients(X_SMALL, Y_SMALL)
+    loss1, _, g1, _ = net.loss_and_gradients(X_SMALL, Y_SMALL, pen)
     assert loss1 - loss0 == pytest.approx(1.05, rel=1e-12)
     np.testing.assert_allclose(g1["W1"] - g0["W1"], [[0.1, -0.1], [0.1, 0.1]], rtol=1e-12)
     # sign(0) = 0: the subgradient 0 at the kink
@@ -303,20 +303,20 @@ def test_initialiser_scale(init, expected_std):
     ("tanh", xavier), ("sigmoid", xavier), ("relu", he), ("leaky_relu", he),
 ])
 def test_default_initialiser_matches_activation(activation, expected):
-    assert get_initializer(None, activation) is expected
+    assert make_initialiser(None, activation) is expected
     std = math.sqrt(2 / 600) if expected is he else math.sqrt(2 / 900)
     assert MLP([600, 300, 10], activation=activation, seed=0).params["W1"].std() == pytest.approx(std, rel=0.03)
 
 
 def test_named_initialiser_overrides_the_default():
-    assert get_initializer("small_gaussian", "relu") is small_gaussian
+    assert make_initialiser("small_gaussian", "relu") is small_gaussian
     assert MLP([600, 300, 10], activation="relu", init="xavier").params["W1"].std() == pytest.approx(
         math.sqrt(2 / 900), rel=0.03)
 
 
 def test_unknown_initialiser_names_the_choices():
     with pytest.raises(ValueError, match=r"unknown initialiser 'glorot'.*he.*xavier"):
-        get_initializer("glorot")
+        make_initialiser("glorot")
     with pytest.raises(ValueError, match="initialiser"):
         MLP([4, 3, 2], init="glorot")
 

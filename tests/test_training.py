@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlp_helpers.network import MLP, make_penalty
-from mlp_helpers.optim import SGD, make_schedule
-from mlp_helpers.training import HISTORY_COLUMNS, Diverged, _check_divergence, fit, flip_half
+from mlp_helpers.data.images import flip_half
+from mlp_helpers.model import MLP, make_penalty
+from mlp_helpers.training import HISTORY_COLUMNS, SGD, EarlyStopping, StopTraining, fit, make_schedule
+from mlp_helpers.training.loop import Diverged, check_divergence
 
 METRICS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"]    # all but wall time
 
@@ -67,7 +68,7 @@ def test_different_seed_differs(blobs):
 
 def test_determinism_with_flip_augmentation_and_penalty(blob_maker):
     data = blob_maker(n_train=48, n_val=16, n_features=3072, n_classes=4)
-    runs = [train(data, epochs=3, augment_flip=True, penalty=make_penalty("l2", 1e-3), seed=s)
+    runs = [train(data, epochs=3, augment=flip_half, penalty=make_penalty("l2", 1e-3), seed=s)
             for s in (1, 1, 2)]
     (m1, r1), (m2, r2), (m3, r3) = runs
     pd.testing.assert_frame_equal(r1.history[METRICS], r2.history[METRICS], check_exact=True)
@@ -132,12 +133,30 @@ def test_divergence_stops_warns_and_restores_finite_weights(blobs):
 
 
 def test_validation_loss_explosion_counts_as_divergence():
-    rows = [(1, 2.0, 0.3, 2.3, 0.3, 0.1, 1.0)]
-    _check_divergence(2.3, rows, 0.1, 1)                # fine
+    initial = 2.3                                       # the untrained network's validation loss
+    check_divergence(2.3, initial, 0.1, 1)              # fine
     with pytest.raises(Diverged, match="epoch 2"):
-        _check_divergence(23.1, rows, 0.1, 2)           # more than 10x the first epoch's
+        check_divergence(23.1, initial, 0.1, 2)         # more than 10x the loss before training
     with pytest.raises(Diverged, match="learning rate 0.1"):
-        _check_divergence(float("nan"), rows, 0.1, 2)
+        check_divergence(float("nan"), initial, 0.1, 2)
+
+
+def test_an_exploded_first_epoch_is_judged_against_the_untrained_network(blob_maker):
+    """Issue 9.2: the first epoch's exploded-but-finite weights must not become "best"; the
+    divergence threshold comes from the loss before training, and the restored weights are the
+    initial ones."""
+    data = blob_maker(n_features=200, spread=3.0)
+    model = MLP([200, 64, 3], activation="relu", seed=0)
+    start = model.get_params()
+    initial_loss = model.evaluate(data.x_val, data.y_val)[0]
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="diverged in epoch 1"):
+        result = fit(model, SGD(3.0, 0.9), data, epochs=5, batch_size=120, progress=False)
+    first = result.history["val_loss"].iloc[0]
+    assert np.isfinite(first) and first > 10 * initial_loss          # finite but exploded
+    assert result.stop_reason == "diverged" and result.best_epoch == 0
+    assert params_equal(model.params, start)
+    assert model.evaluate(data.x_val, data.y_val)[0] == pytest.approx(initial_loss)
+    assert result.initial_val_loss == pytest.approx(initial_loss)
 
 
 # ------------------------------------------------- interruption, callback ---
@@ -169,10 +188,10 @@ def test_float32_stays_float32_during_training(blobs, nesterov):
     seen, real = [], model.loss_and_gradients
 
     def spy(x, y, penalty=None):
-        loss, grads, logits = real(x, y, penalty)
-        seen.append([x.dtype, logits.dtype, *(g.dtype for g in grads.values()),
+        result = real(x, y, penalty)
+        seen.append([x.dtype, result.logits.dtype, *(g.dtype for g in result.grads.values()),
                      *(p.dtype for p in model.params.values())])
-        return loss, grads, logits
+        return result
 
     model.loss_and_gradients = spy
     fit(model, optimizer, blobs, epochs=2, batch_size=32, penalty=make_penalty("l2", 1e-3),
@@ -185,7 +204,7 @@ def test_float32_stays_float32_during_training(blobs, nesterov):
 
 def test_fit_refuses_float64_inputs_for_a_float32_model(blob_maker):
     data = blob_maker(dtype=np.float64)
-    with pytest.raises(ValueError, match=r"training data is float64 but the model is float32"):
+    with pytest.raises(ValueError, match=r"training split's inputs are float64 but the model is float32"):
         fit(MLP([20, 8, 3]), SGD(0.1), data, progress=False)
 
 
@@ -208,38 +227,6 @@ def test_bad_fit_arguments(blobs, kwargs, problem):
         fit(MLP([20, 8, 3]), SGD(0.1), blobs, progress=False, **kwargs)
 
 
-# ------------------------------------------------------------------ flip ---
-def coded_images(n):
-    """Rows whose every pixel says where it is: value = 1e4 * image + 1e3 * channel + 32 * row + col
-    (exact in float32), so no image is its own mirror and any mix-up shows."""
-    i, c, r, col = np.meshgrid(np.arange(n), np.arange(3), np.arange(32), np.arange(32), indexing="ij")
-    return (1e4 * i + 1e3 * c + 32 * r + col).reshape(n, 3072).astype(np.float32)
-
-
-def test_flip_half_mirrors_exactly_the_picked_images():
-    original = coded_images(16)
-    xb = original.copy()
-    flip_half(xb, np.random.default_rng(0))
-    mirrored = original.reshape(16, 3, 32, 32)[..., ::-1].reshape(16, 3072)
-    flipped = np.array([np.array_equal(xb[k], mirrored[k]) for k in range(16)])
-    kept = np.array([np.array_equal(xb[k], original[k]) for k in range(16)])
-    assert np.all(flipped ^ kept)                  # each image is either mirrored or untouched
-    assert 0 < flipped.sum() < 16                  # a random part of the batch (2^-15 odds otherwise)
-    # The mirror is left-right within each colour plane: pixel (c, r, col) <- (c, r, 31 - col).
-    k = int(np.argmax(flipped))
-    planes = xb[k].reshape(3, 32, 32)
-    assert planes[2, 5, 0] == 1e4 * k + 2e3 + 32 * 5 + 31
-
-
-def test_flip_half_twice_with_the_same_draw_is_identity():
-    original = coded_images(10)
-    xb = original.copy()
-    flip_half(xb, np.random.default_rng(7))
-    assert not np.array_equal(xb, original)
-    flip_half(xb, np.random.default_rng(7))
-    np.testing.assert_array_equal(xb, original)
-
-
 # ---------------------------------------------------------------- sanity ---
 def test_overfits_100_images_with_fixed_random_labels():
     """A 3072-64-10 tanh net must be able to memorise 100 image-like rows with arbitrary labels:
@@ -255,25 +242,99 @@ def test_overfits_100_images_with_fixed_random_labels():
     result = fit(model, SGD(0.01, 0.9), data, epochs=300, batch_size=100, patience=None,
                  monitor="val_acc", callback=_stop_when_memorised, progress=False)
     h = result.history
-    assert result.stop_reason == "interrupted", "did not reach 100 % training accuracy in 300 epochs"
+    assert result.stop_reason == "memorised", "did not reach 100 % training accuracy in 300 epochs"
     assert model.evaluate(x, y)[1] == 1.0
     assert h["train_loss"].iloc[-1] < h["train_loss"].iloc[0] and h["val_acc"].iloc[0] < 1.0
 
 
 def _stop_when_memorised(history):
     if history["val_acc"].iloc[-1] == 1.0:
-        raise KeyboardInterrupt       # the documented way to stop early from a callback
+        raise StopTraining("memorised")       # the documented way to stop early from a callback
 
 
-# ------------------------------------------------------------- benchmark ---
-def test_bench_runs_and_prints_its_table(capsys):
-    """A smoke test on a few rows: the benchmark must run and print; no time is asserted."""
-    from mlp_helpers.bench import main
+# ------------------------------------------- inputs checked before training ---
+def no_step_optimizer():
+    """An SGD whose step must never run: the checks below must fail before the first update."""
+    opt = SGD(0.1)
 
-    assert main(["--rows", "300", "--hidden", "16", "--repeats", "1"]) == 0
-    out = capsys.readouterr().out
-    for label in ("3072-16-10", "300 rows, 3 minibatches", "training epoch (s)", "matmul floor (s)",
-                  "ratio", "target ratio", "numpy"):
-        assert label in out
-    with pytest.raises(SystemExit):
-        main(["--repeats", "0"])
+    def step(*args, **kwargs):
+        raise AssertionError("an update ran before the inputs were checked")
+
+    opt.step = step
+    return opt
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda d: setattr(d, "y_train", np.concatenate([d.y_train, d.y_train[:5]])), "120 input rows but 125 labels"),
+    (lambda d: setattr(d, "y_train", d.y_train[:-1]), "120 input rows but 119 labels"),
+    (lambda d: setattr(d, "y_val", d.y_val[:-3]), "validation split has 60 input rows but 57 labels"),
+    (lambda d: setattr(d, "x_val", d.x_val[:, :10]), r"validation split's inputs must have shape \(N, 20\)"),
+    (lambda d: setattr(d, "y_train", d.y_train.astype(np.float32)), "labels must be integers"),
+    (lambda d: setattr(d, "y_val", d.y_val + 3), r"labels must lie in 0..2"),
+    (lambda d: setattr(d, "x_train", d.x_train[:0]), "training split is empty"),
+    (lambda d: setattr(d, "y_train", list(d.y_train)), "must be a numpy array, got list"),
+    (lambda d: setattr(d, "x_train", d.x_train.reshape(120, 4, 5)), "flatten each image"),
+    (lambda d: d.x_train.__setitem__((3, 4), np.nan), "NaN or infinite"),
+    (lambda d: d.x_val.__setitem__((0, 0), np.inf), "validation split's inputs contain NaN or infinite"),
+])
+def test_fit_checks_every_split_before_the_first_step(blob_maker, change, problem):
+    """Issue 9.5: a longer y used to train silently on misaligned pairs, a shorter one ended in a
+    bare IndexError, and bad validation data surfaced only after a whole epoch."""
+    data = blob_maker()
+    change(data)
+    with pytest.raises(ValueError, match=problem):
+        fit(MLP([20, 8, 3]), no_step_optimizer(), data, progress=False)
+
+
+@pytest.mark.parametrize("value, problem", [(float("nan"), "gave nan"), (-0.1, "gave -0.1")])
+def test_a_bad_learning_rate_from_a_schedule_is_named_as_such(blobs, value, problem):
+    with pytest.raises(ValueError, match=f"schedule {problem} for epoch 1.*finite number > 0"):
+        fit(MLP([20, 8, 3]), SGD(0.1), blobs, schedule=lambda epoch: value, progress=False)
+
+
+def test_a_callback_error_leaves_the_best_weights_and_the_history(blob_maker):
+    data = overfitting_data(blob_maker)
+    model = MLP([20, 32, 3], seed=0)
+
+    def callback(history):
+        if len(history) == 4:
+            raise RuntimeError("plotting failed")
+
+    with pytest.raises(RuntimeError, match="plotting failed") as caught:
+        fit(model, SGD(0.2, 0.9), data, epochs=20, batch_size=16, patience=None, callback=callback,
+            progress=False)
+    partial = caught.value.train_result
+    assert len(partial.history) == 4 and partial.stop_reason == "error"
+    best = int(partial.history["val_loss"].idxmin())
+    assert partial.best_epoch == best + 1
+    assert model.evaluate(data.x_val, data.y_val)[0] == pytest.approx(partial.history["val_loss"][best], rel=1e-9)
+    assert "the history so far" in "".join(caught.value.__notes__)
+
+
+def test_stop_training_from_a_callback_has_its_own_reason(blobs):
+    def callback(history):
+        if len(history) == 2:
+            raise StopTraining("cancelled")
+
+    _, result = train(blobs, epochs=10, callback=callback)
+    assert result.stop_reason == "cancelled" and len(result.history) == 2 and "cancelled" in result.message
+
+
+def test_an_early_stopping_object_can_be_passed_and_printed(blob_maker):
+    data = overfitting_data(blob_maker)
+    stopper = EarlyStopping(patience=2, monitor="val_acc")
+    assert repr(stopper) == "EarlyStopping(patience=2, monitor='val_acc')"
+    _, a = train(data, hidden=32, lr=0.2, epochs=60, early_stopping=stopper)
+    _, b = train(data, hidden=32, lr=0.2, epochs=60, patience=2, monitor="val_acc")
+    pd.testing.assert_frame_equal(a.history[METRICS], b.history[METRICS], check_exact=True)
+    assert a.best_epoch == b.best_epoch == stopper.best_epoch
+
+
+@pytest.mark.parametrize("kwargs, problem", [
+    ({"epochs": True}, "epochs"),
+    ({"batch_size": True}, "batch_size"),
+    ({"patience": True}, "patience"),
+])
+def test_booleans_are_not_counts(blobs, kwargs, problem):
+    with pytest.raises(ValueError, match=problem):
+        fit(MLP([20, 8, 3]), SGD(0.1), blobs, progress=False, **kwargs)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import check_choice
+
 
 def xavier(fan_in, fan_out, rng, dtype=np.float32):
     std = np.sqrt(2.0 / (fan_in + fan_out))
@@ -31,22 +33,17 @@ def small_gaussian(fan_in, fan_out, rng, dtype=np.float32, std=0.01):
     return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
 
 
-INITIALIZERS = {"xavier": xavier, "he": he, "small_gaussian": small_gaussian}
+INITIALISERS = {"xavier": xavier, "he": he, "small_gaussian": small_gaussian}
 
 # The default that suits each activation.
 DEFAULT_FOR_ACTIVATION = {"tanh": "xavier", "sigmoid": "xavier", "relu": "he", "leaky_relu": "he"}
 
 
-def get_initializer(name=None, activation="tanh"):
-    """Return the initialiser called ``name``; ``None`` picks the one matched to ``activation``."""
+def make_initialiser(name=None, activation="tanh"):
+    """The initialiser called ``name``; ``None`` picks the one matched to ``activation``
+    (a name or an activation object); a callable is returned as it is."""
     if callable(name):
         return name
     if name is None:
         name = DEFAULT_FOR_ACTIVATION.get(getattr(activation, "name", activation), "xavier")
-    try:
-        return INITIALIZERS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown initialiser {name!r}; choose one of {sorted(INITIALIZERS)} (or None for "
-            "the default matched to the activation)"
-        ) from None
+    return INITIALISERS[check_choice("initialiser", name, INITIALISERS)]

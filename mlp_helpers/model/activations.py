@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import check_choice, check_has_methods
+
 
 class Tanh:
     name = "tanh"
@@ -75,14 +77,9 @@ class LeakyReLU:
 ACTIVATIONS = {cls.name: cls for cls in (Tanh, Sigmoid, ReLU, LeakyReLU)}
 
 
-def get_activation(name):
-    """Return an activation object for ``name`` (one of ``ACTIVATIONS``), or ``name`` itself
-    if it already is one."""
-    if not isinstance(name, str):
-        return name
-    try:
-        return ACTIVATIONS[name]()
-    except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}"
-        ) from None
+def make_activation(name):
+    """An activation object for ``name`` (one of ``ACTIVATIONS``); an object that already has
+    ``forward`` and ``backward`` methods is returned as it is."""
+    if isinstance(name, str):
+        return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()
+    return check_has_methods("activation", name, ("forward", "backward"))

@@ -1,4 +1,4 @@
-"""The multi-layer perceptron: forward pass, loss, backward pass, penalties.
+"""The multi-layer perceptron: forward pass, loss and backward pass, layer by layer.
 
 Notation (one minibatch of N rows, layers l = 1..L):
 
@@ -14,128 +14,32 @@ Backprop starts from the softmax-cross-entropy delta and walks back:
     dE/dW_l = a_{l-1}^T delta_l,      dE/db_l = sum_n delta_l[n]
     delta_{l-1} = (delta_l W_l^T) * f'(z_{l-1})
 
-Penalties act on the weights only (never the biases) and are NOT divided by
-the batch size: L2 adds lambda * ||W||^2 (gradient 2 lambda W), L1 adds
-lambda * ||W||_1 (gradient lambda * sign W).
+The layers' forward/backward pairs live in ``layers.py``, the activations in
+``activations.py``, the penalties (which add their gradient to dE/dW_l) in ``penalties.py``.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
-from .activations import get_activation
-from .initializers import get_initializer
+from .activations import make_activation
+from .initialisers import make_initialiser
+from .layers import affine_backward, affine_forward, softmax, softmax_cross_entropy
+from .penalties import make_penalty
 
 
-# ---------------------------------------------------------------- layers ---
-def affine_forward(x, W, b):
-    """z = x W + b.   x (N, D), W (D, H), b (H,)  ->  z (N, H)."""
-    z = x @ W
-    z += b
-    return z
+class LossAndGradients(NamedTuple):
+    """What one forward and backward pass gives, by name: ``result.loss`` (cross-entropy plus
+    penalty), ``result.grads`` (dE/dparam for every parameter), and for the training log
+    ``result.data_loss`` (cross-entropy alone) and ``result.logits`` (N, C)."""
+    loss: float
+    data_loss: float
+    grads: dict
+    logits: np.ndarray
 
 
-def affine_backward(dz, x, W, need_dx=True):
-    """Gradients of z = x W + b given dz = dE/dz (N, H).
-
-    Returns dx (N, D) or None, dW (D, H), db (H,). The first layer does not
-    need dx (nothing upstream learns), which saves the largest product."""
-    dW = x.T @ dz
-    db = dz.sum(axis=0)
-    dx = dz @ W.T if need_dx else None
-    return dx, dW, db
-
-
-def softmax(logits):
-    """Row-wise softmax of logits (N, C); subtracting the row max avoids overflow."""
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    e /= e.sum(axis=1, keepdims=True)
-    return e
-
-
-def softmax_cross_entropy(logits, y):
-    """Mean cross-entropy of softmax(logits) against the targets, and its gradient.
-
-    logits (N, C); y (N,) integer classes or (N, C) one-hot / probability rows.
-    Returns (loss: float, dlogits: (N, C)) with dlogits = (p - t) / N."""
-    n = logits.shape[0]
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    sums = exp.sum(axis=1, keepdims=True)
-    log_probs = shifted - np.log(sums)
-    probs = exp
-    probs /= sums
-    if y.ndim == 1:
-        rows = np.arange(n)
-        loss = -np.mean(log_probs[rows, y], dtype=np.float64)
-        probs[rows, y] -= 1
-    else:
-        loss = -np.sum(y * log_probs, dtype=np.float64) / n
-        probs -= y
-    probs /= n
-    return float(loss), probs
-
-
-# ------------------------------------------------------------- penalties ---
-class NoPenalty:
-    name, lam = "none", 0.0
-
-    def value(self, W):
-        return 0.0
-
-    def add_gradient(self, W, dW):
-        pass
-
-
-class L2Penalty:
-    """lambda * ||W||^2 ; gradient 2 lambda W."""
-    name = "l2"
-
-    def __init__(self, lam):
-        self.lam = _check_non_negative("lambda", lam)
-
-    def value(self, W):
-        return self.lam * float(np.sum(W * W, dtype=np.float64))
-
-    def add_gradient(self, W, dW):
-        dW += (2 * self.lam) * W
-
-
-class L1Penalty:
-    """lambda * ||W||_1 ; gradient lambda * sign(W) (the subgradient 0 at W = 0)."""
-    name = "l1"
-
-    def __init__(self, lam):
-        self.lam = _check_non_negative("lambda", lam)
-
-    def value(self, W):
-        return self.lam * float(np.sum(np.abs(W), dtype=np.float64))
-
-    def add_gradient(self, W, dW):
-        dW += self.lam * np.sign(W)
-
-
-PENALTIES = {"none": NoPenalty, "l1": L1Penalty, "l2": L2Penalty}
-
-
-def make_penalty(kind="none", lam=0.0):
-    """``make_penalty("l2", 1e-4)``; ``"none"`` (or lam == 0) gives no penalty."""
-    if kind is None or not isinstance(kind, str):
-        return kind or NoPenalty()
-    if kind not in PENALTIES:
-        raise ValueError(f"unknown penalty {kind!r}; choose one of {sorted(PENALTIES)}")
-    return NoPenalty() if kind == "none" else PENALTIES[kind](lam)
-
-
-def _check_non_negative(what, value):
-    if not isinstance(value, (int, float, np.number)) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{what} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-# ------------------------------------------------------------------ model ---
 class MLP:
     """A fully connected network with softmax outputs.
 
@@ -147,13 +51,13 @@ class MLP:
     def __init__(self, layer_sizes: Sequence[int], activation="tanh", init=None,
                  dtype=np.float32, seed=0):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
-        self.activation = get_activation(activation)
+        self.activation = make_activation(activation)
         self.dtype = _check_dtype(dtype)
-        initializer = get_initializer(init, self.activation)
+        initialiser = make_initialiser(init, self.activation)
         rng = np.random.default_rng(seed)
         self.params = {}
         for l, (fan_in, fan_out) in enumerate(zip(self.layer_sizes, self.layer_sizes[1:]), 1):
-            self.params[f"W{l}"] = initializer(fan_in, fan_out, rng, self.dtype)
+            self.params[f"W{l}"] = initialiser(fan_in, fan_out, rng, self.dtype)
             self.params[f"b{l}"] = np.zeros(fan_out, dtype=self.dtype)
 
     @property
@@ -192,16 +96,16 @@ class MLP:
 
     def loss(self, x, y, penalty=None):
         """Mean cross-entropy on (x, y) plus the penalty."""
-        penalty = penalty or NoPenalty()
+        penalty = make_penalty(penalty)
         logits, _ = self.forward(x)
         data_loss, _ = softmax_cross_entropy(logits, self._check_targets(y, len(logits)))
         return data_loss + self.penalty_value(penalty)
 
     # -- backward -----------------------------------------------------------
     def loss_and_gradients(self, x, y, penalty=None):
-        """Loss (data loss + penalty), a dict of gradients with the keys and shapes of
-        ``params``, and the logits (N, C), from one forward and one backward pass."""
-        penalty = penalty or NoPenalty()
+        """One forward and one backward pass: a ``LossAndGradients`` (loss with the penalty,
+        data_loss without it, grads with the keys and shapes of ``params``, logits (N, C))."""
+        penalty = make_penalty(penalty)
         logits, outputs = self.forward(x)
         y = self._check_targets(y, len(logits))
         data_loss, delta = softmax_cross_entropy(logits, y)
@@ -212,7 +116,7 @@ class MLP:
             penalty.add_gradient(W, grads[f"W{l}"])
             if l > 1:
                 delta = self.activation.backward(da, outputs[l - 1])
-        return data_loss + self.penalty_value(penalty), grads, logits
+        return LossAndGradients(data_loss + self.penalty_value(penalty), data_loss, grads, logits)
 
     # -- evaluation ---------------------------------------------------------
     def predict_proba(self, x, batch_size=5000):
@@ -277,6 +181,8 @@ def _check_dtype(dtype):
 def _check_layer_sizes(sizes):
     try:
         given = list(sizes)
+        if any(isinstance(s, (bool, np.bool_)) for s in given):
+            raise TypeError("a bool is not a layer size")
         sizes = [int(s) for s in given]
     except (TypeError, ValueError):
         raise ValueError(f"layer_sizes must be a list of positive integers, got {sizes!r}") from None
