@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install lab test test-fast reproduce bench clean
+.PHONY: install lab test test-fast lint reproduce bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,8 +36,13 @@ test-fast: install
 reproduce: install
 	$(BIN)/python -m mlp_helpers reproduce
 
+# Speed figures (ratios measured in one run; never asserted by a test).
 bench: install
-	$(BIN)/python -m mlp_helpers bench
+	$(BIN)/python benchmarks/epoch.py
+
+# ruff reads the notebooks too; the configuration is in pyproject.toml.
+lint: install
+	$(BIN)/ruff check mlp_helpers tests benchmarks notebooks
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
+from mlp_helpers.model import MLP, make_penalty
 from mlp_helpers.model.activations import Tanh
 from mlp_helpers.model.gradcheck import TOLERANCE, check_gradients, numerical_gradient, relative_error
-from mlp_helpers.model import MLP, make_penalty
 
 SIZES = [12, 7, 5, 4]
 N = 8

@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from mlp_helpers.model.initialisers import he, make_initialiser, small_gaussian, xavier
 from mlp_helpers.model import MLP, make_penalty, softmax_cross_entropy
+from mlp_helpers.model.initialisers import he, make_initialiser, small_gaussian, xavier
 
 
 # ------------------------------------------------------------ references ---

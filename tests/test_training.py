@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-
 from mlp_helpers.data.images import flip_half
+
 from mlp_helpers.model import MLP, make_penalty
 from mlp_helpers.training import HISTORY_COLUMNS, SGD, EarlyStopping, StopTraining, fit, make_schedule
 from mlp_helpers.training.loop import Diverged, check_divergence

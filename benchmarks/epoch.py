@@ -11,12 +11,12 @@ Almost all the arithmetic of an MLP epoch is in five matrix products per minibat
 
 Everything else (gathering the minibatch, tanh, softmax, the optimiser update,
 Python overhead) is elementwise work that BLAS cannot hide. This script times
-one real training epoch (``training._run_epoch``) and, in the same process, the
+one real training epoch (``mlp_helpers.training.run_epoch``) and, in the same process, the
 "matmul floor": exactly those products for every minibatch of the epoch, on
 preallocated arrays. The ratio epoch / floor says how much the non-BLAS work
 costs; the target is 1.4.
 
-    python -m mlp_helpers bench [--rows 40000] [--hidden 128] [--repeats 3]
+    python benchmarks/epoch.py [--rows 40000] [--hidden 128 512] [--repeats 3]     (make bench)
 
 It prints figures and never asserts a time (timings vary between machines).
 """
@@ -25,14 +25,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 from types import SimpleNamespace
 
 import numpy as np
 
-from .network import MLP, NoPenalty
-from .optim import SGD
-from .training import _run_epoch
+from mlp_helpers.model import MLP, NoPenalty
+from mlp_helpers.training import SGD, run_epoch
 
 N_FEATURES, N_CLASSES = 3072, 10
 BATCH_SIZE, LR, MOMENTUM = 128, 0.01, 0.9
@@ -59,7 +59,7 @@ def training_epoch(data, hidden, seed=0):
     model = MLP([N_FEATURES, hidden, N_CLASSES], activation="tanh", seed=seed)
     optimizer = SGD(LR, momentum=MOMENTUM)
     rng = np.random.default_rng(seed)
-    return lambda: _run_epoch(model, optimizer, data, BATCH_SIZE, NoPenalty(), LR, rng, False)
+    return lambda: run_epoch(model, optimizer, data.x_train, data.y_train, BATCH_SIZE, NoPenalty(), LR, rng)
 
 
 def matmul_floor(data, hidden, seed=0):
@@ -151,17 +151,21 @@ def format_table(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m mlp_helpers bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python benchmarks/epoch.py", description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=40_000, help="training rows (default 40000)")
-    parser.add_argument("--hidden", type=int, default=128, help="hidden units (default 128)")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[128, 512],
+                        help="hidden units, one network each (default 128 512)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each; the best counts (default 3)")
     args = parser.parse_args(argv)
-    for name in ("rows", "hidden", "repeats"):
+    for name in ("rows", "repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be a positive integer")
-    print(format_table(measure(args.rows, args.hidden, args.repeats)))
-    return 0        # an exit status: ``python -m mlp_helpers bench`` passes it to sys.exit
+    if min(args.hidden) < 1:
+        parser.error("--hidden must be positive integers")
+    for i, hidden in enumerate(args.hidden):
+        print(("\n" if i else "") + format_table(measure(args.rows, hidden, args.repeats)))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
