@@ -1,25 +1,34 @@
-"""Tests for mlp_helpers.data.
+"""Tests for mlp_helpers.data (the subpackage: cifar10, archive, batches, images, normalisation, dataset).
 
 The fast tests build a tiny fake CIFAR-10 archive and serve it from a local HTTP server, so they need
 no network. The real-data tests at the end run when CIFAR10_DIR names a copy (or data/ holds one):
 
     CIFAR10_DIR=/path/to/folder-with-cifar-10-batches-py pytest tests/test_data.py
 """
+import errno
 import functools
 import hashlib
 import http.server
 import io
 import os
 import pickle
+import shutil
 import socket
 import struct
+import subprocess
+import sys
 import tarfile
+import tempfile
 import threading
+import time
+import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mlp_helpers import data
+from mlp_helpers import data, settings
+from mlp_helpers.data import cifar10, dataset, normalisation
 
 REAL_ENV = os.environ.get(data.ENV_VAR)  # read before any test changes the environment
 N_PER_TRAIN_BATCH, N_TEST = 40, 40
@@ -129,11 +138,11 @@ def server(tmp_path):
 
 
 def serve(server, monkeypatch, content: bytes, name=data.ARCHIVE_NAME, md5_hex=None):
-    """Serve `content` and point data.CIFAR10_URL / CIFAR10_MD5 at it."""
+    """Serve `content` and point cifar10.CIFAR10_URL / CIFAR10_MD5 (read by locate_cifar10) at it."""
     base, root = server
     (root / name).write_bytes(content)
-    monkeypatch.setattr(data, "CIFAR10_URL", f"{base}/{name}")
-    monkeypatch.setattr(data, "CIFAR10_MD5", md5_hex or hashlib.md5(content).hexdigest())
+    monkeypatch.setattr(cifar10, "CIFAR10_URL", f"{base}/{name}")
+    monkeypatch.setattr(cifar10, "CIFAR10_MD5", md5_hex or hashlib.md5(content).hexdigest())
 
 
 @pytest.fixture
@@ -153,7 +162,7 @@ def listing(folder):
 
 def test_download_extract_and_load(server, monkeypatch, fake, data_dir):
     serve(server, monkeypatch, fake["archive"].read_bytes())
-    x_train, y_train, x_test, y_test = data.load_cifar10(data_dir)
+    x_train, y_train, x_test, y_test = data.load_raw_cifar10(data_dir)
     train = [fake["batches"][f"data_batch_{i}"] for i in range(1, 6)]
     np.testing.assert_array_equal(x_train, np.concatenate([b[b"data"] for b in train]))
     np.testing.assert_array_equal(y_train, np.concatenate([b[b"labels"] for b in train]))
@@ -162,14 +171,14 @@ def test_download_extract_and_load(server, monkeypatch, fake, data_dir):
     assert (x_train.dtype, y_train.dtype) == (np.uint8, np.int64) and x_train.flags.c_contiguous
     assert listing(data_dir) == sorted(["README.md", data.ARCHIVE_NAME, data.BATCHES_FOLDER])  # no temp files left
 
-    monkeypatch.setattr(data, "CIFAR10_URL", closed_port_url())  # the second time needs no network
+    monkeypatch.setattr(cifar10, "CIFAR10_URL", closed_port_url())  # the second time needs no network
     assert data.locate_cifar10(data_dir) == data_dir / data.BATCHES_FOLDER
 
 
 def test_loaded_arrays_are_cached_and_read_only(server, monkeypatch, fake, data_dir):
     serve(server, monkeypatch, fake["archive"].read_bytes())
-    first = data.load_cifar10(data_dir)
-    second = data.load_cifar10(data_dir)
+    first = data.load_raw_cifar10(data_dir)
+    second = data.load_raw_cifar10(data_dir)
     assert all(a is b for a, b in zip(first, second))
     for array in first:
         assert not array.flags.writeable
@@ -177,18 +186,30 @@ def test_loaded_arrays_are_cached_and_read_only(server, monkeypatch, fake, data_
         first[0][0, 0] = 1
 
 
+def test_load_raw_cifar10_is_a_named_tuple_and_its_cache_can_be_cleared(fake, tmp_path):
+    folder = write_folder(tmp_path / data.BATCHES_FOLDER, fake["pickled"])
+    raw = data.load_raw_cifar10(tmp_path)
+    assert isinstance(raw, data.RawCifar10) and raw._fields == ("x_train", "y_train", "x_test", "y_test")
+    np.testing.assert_array_equal(raw.y_test, fake["batches"]["test_batch"][b"labels"])
+    assert data.load_raw_cifar10(folder).x_train is raw.x_train  # the batches folder itself works too
+    data.load_raw_cifar10.cache_clear()
+    again = data.load_raw_cifar10(tmp_path)
+    assert again.x_train is not raw.x_train
+    np.testing.assert_array_equal(again.x_train, raw.x_train)
+
+
 def test_download_creates_missing_data_dir(server, monkeypatch, fake, tmp_path):
     serve(server, monkeypatch, fake["archive"].read_bytes())
-    archive = data.download_cifar10(tmp_path / "new" / "dir", url=data.CIFAR10_URL, md5=data.CIFAR10_MD5,
+    archive = data.download_cifar10(tmp_path / "new" / "dir", url=cifar10.CIFAR10_URL, md5=cifar10.CIFAR10_MD5,
                                     progress=False)
     assert archive == tmp_path / "new" / "dir" / data.ARCHIVE_NAME and md5(archive) == fake["md5"]
 
 
 def test_archive_already_in_data_dir_is_used_without_download(monkeypatch, fake, data_dir):
     (data_dir / data.ARCHIVE_NAME).write_bytes(fake["archive"].read_bytes())
-    monkeypatch.setattr(data, "CIFAR10_URL", closed_port_url())
-    monkeypatch.setattr(data, "CIFAR10_MD5", fake["md5"])
-    assert data.load_cifar10(data_dir, download=False)[0].shape == (5 * N_PER_TRAIN_BATCH, 3072)
+    monkeypatch.setattr(cifar10, "CIFAR10_URL", closed_port_url())
+    monkeypatch.setattr(cifar10, "CIFAR10_MD5", fake["md5"])
+    assert data.load_raw_cifar10(data_dir, download=False)[0].shape == (5 * N_PER_TRAIN_BATCH, 3072)
 
 
 def test_archive_in_data_dir_with_wrong_md5_is_reported_not_replaced(monkeypatch, data_dir):
@@ -234,14 +255,14 @@ def test_archive_without_the_batches(fake, data_dir):
 
 def test_server_404(server, monkeypatch, data_dir):
     base, _ = server
-    monkeypatch.setattr(data, "CIFAR10_URL", f"{base}/missing.tar.gz")
+    monkeypatch.setattr(cifar10, "CIFAR10_URL", f"{base}/missing.tar.gz")
     with pytest.raises(data.DataError, match="404"):
         data.locate_cifar10(data_dir)
     assert listing(data_dir) == ["README.md"]
 
 
 def test_unreachable_server_explains_the_alternatives(monkeypatch, data_dir):
-    monkeypatch.setattr(data, "CIFAR10_URL", closed_port_url())
+    monkeypatch.setattr(cifar10, "CIFAR10_URL", closed_port_url())
     with pytest.raises(data.DataError) as info:
         data.locate_cifar10(data_dir)
     message = str(info.value)
@@ -280,7 +301,7 @@ class _FailingResponse:
     (OSError(28, "No space left on device"), "No space left"),
 ])
 def test_interrupted_download_removes_the_partial_file(monkeypatch, data_dir, error, words):
-    monkeypatch.setattr(data.urllib.request, "urlopen", lambda *args, **kwargs: _FailingResponse(error))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *args, **kwargs: _FailingResponse(error))
     with pytest.raises(data.DataError, match=words):
         data.download_cifar10(data_dir, progress=False)
     assert listing(data_dir) == ["README.md"]
@@ -291,6 +312,238 @@ def test_incomplete_batches_folder(fake, data_dir):
     with pytest.raises(data.DataError, match="incomplete.*data_batch_2"):
         data.locate_cifar10(data_dir)
     assert listing(folder) == ["data_batch_1"]
+
+
+# ---------------------------------------------------------------- the real cause of a failure (issue 9)
+
+
+def _os_error(code):
+    return OSError(code, os.strerror(code))
+
+
+def _fail_while_writing(code):
+    """Stands in for tarfile's copy of a member's bytes: writes a little, then the disk refuses."""
+    def copy(src, dst, length=None, exception=OSError, bufsize=None):
+        dst.write(src.read(100))
+        raise _os_error(code)
+    return copy
+
+
+def _fail(code):
+    def call(*args, **kwargs):
+        raise _os_error(code)
+    return call
+
+
+@pytest.mark.parametrize("code, words", [
+    (errno.ENOSPC, "disk is full"), (errno.EDQUOT, "disk is full"),
+    (errno.EACCES, "permission was denied"), (errno.EPERM, "permission was denied"),
+    (errno.EROFS, "read-only"),
+])
+@pytest.mark.parametrize("where", ["writing a member", "making the staging folder"])
+def test_extraction_failure_names_the_real_cause_and_keeps_the_archive(code, words, where, monkeypatch, fake,
+                                                                       data_dir):
+    archive = data_dir / data.ARCHIVE_NAME
+    archive.write_bytes(fake["archive"].read_bytes())
+    if where == "writing a member":
+        monkeypatch.setattr(tarfile, "copyfileobj", _fail_while_writing(code))
+    else:
+        monkeypatch.setattr(tempfile, "mkdtemp", _fail(code))
+    with pytest.raises(data.DataError, match=words) as info:
+        data.extract_archive(archive, data_dir)
+    message = str(info.value)
+    assert "keep it" in message and os.strerror(code) in message
+    assert "damaged" not in message and "Delete" not in message and "download a fresh" not in message
+    assert listing(data_dir) == ["README.md", data.ARCHIVE_NAME]  # no half-extracted or staging folder
+    assert md5(archive) == fake["md5"]
+
+
+def test_disk_full_after_a_download_keeps_the_download_for_the_next_run(server, monkeypatch, fake, data_dir):
+    serve(server, monkeypatch, fake["archive"].read_bytes())
+    with monkeypatch.context() as patch:
+        patch.setattr(tarfile, "copyfileobj", _fail_while_writing(errno.ENOSPC))
+        with pytest.raises(data.DataError, match=r"disk is full.*Free about \d+ MB"):
+            data.locate_cifar10(data_dir)
+    assert listing(data_dir) == ["README.md", data.ARCHIVE_NAME]
+    monkeypatch.setattr(cifar10, "CIFAR10_URL", closed_port_url())  # space freed: no second download needed
+    assert data.locate_cifar10(data_dir) == data_dir / data.BATCHES_FOLDER
+
+
+@pytest.mark.parametrize("code, words", [(errno.ENOSPC, "disk is full"), (errno.EACCES, "permission was denied"),
+                                         (errno.EROFS, "read-only")])
+@pytest.mark.parametrize("where", ["writing", "creating the file"])
+def test_download_failure_that_is_not_the_network_says_so(code, words, where, monkeypatch, data_dir):
+    if where == "writing":
+        monkeypatch.setattr(urllib.request, "urlopen", lambda *args, **kwargs: _FailingResponse(_os_error(code)))
+    else:
+        monkeypatch.setattr(tempfile, "mkstemp", _fail(code))
+    with pytest.raises(data.DataError, match=words) as info:
+        data.download_cifar10(data_dir, progress=False)
+    assert "connection" not in str(info.value) and str(data_dir) in str(info.value)
+    assert listing(data_dir) == ["README.md"]
+
+
+def test_network_failure_is_still_a_network_failure(monkeypatch, data_dir):
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *args, **kwargs: _FailingResponse(ConnectionResetError(
+        errno.ECONNRESET, "Connection reset by peer")))
+    with pytest.raises(data.DataError, match="Downloading.*Connection reset.*Check your connection"):
+        data.download_cifar10(data_dir, progress=False)
+
+
+def _corrupt_copy(tmp_path, fake, name="data_batch_2"):
+    folder = write_folder(tmp_path / "shared" / data.BATCHES_FOLDER, fake["pickled"])
+    (folder / name).write_bytes(b"not a pickle")
+    return folder
+
+
+@pytest.mark.parametrize("point_at", ["parent", "batches folder"])
+def test_bad_batch_in_a_cifar10_dir_copy_is_never_to_be_deleted(point_at, monkeypatch, fake, tmp_path):
+    folder = _corrupt_copy(tmp_path, fake)
+    monkeypatch.setenv(data.ENV_VAR, str(folder.parent if point_at == "parent" else folder))
+    with pytest.raises(data.DataError, match="data_batch_2") as info:
+        data.load_raw_cifar10(tmp_path / "unused")
+    message = str(info.value)
+    assert "CIFAR10_DIR" in message and "repair or replace that copy" in message and "point CIFAR10_DIR" in message
+    assert "Delete" not in message and "delete" not in message
+    (folder / "data_batch_2").write_bytes(pickle.dumps({b"data": _RunsCode(eval, "1"), b"labels": [0]}, protocol=2))
+    with pytest.raises(data.DataError, match="refusing") as info:
+        data.read_batch(folder / "data_batch_2")
+    assert "CIFAR10_DIR" in str(info.value) and "elete" not in str(info.value)
+
+
+def test_bad_batch_in_our_own_extracted_folder_may_be_deleted(fake, tmp_path):
+    folder = _corrupt_copy(tmp_path, fake)  # CIFAR10_DIR unset: this is data_dir's extracted folder
+    with pytest.raises(data.DataError, match=f"Delete {folder}"):
+        data.load_raw_cifar10(folder.parent)
+
+
+def _age(path, seconds):
+    """Set the modification time of `path` and everything in it to `seconds` ago."""
+    then = time.time() - seconds
+    for item in [path, *(path.rglob("*") if path.is_dir() else [])]:
+        os.utime(item, (then, then))
+
+
+@pytest.mark.parametrize("step", ["download", "extraction"])
+def test_leftovers_of_a_killed_process_are_removed_on_the_next_run(step, server, monkeypatch, fake, data_dir):
+    stale_part = data_dir / ".cifar-10-download-killed.part"
+    stale_part.write_bytes(b"x" * 1000)
+    stale_staging = data_dir / ".cifar-10-extract-killed"
+    (stale_staging / data.BATCHES_FOLDER).mkdir(parents=True)
+    (stale_staging / data.BATCHES_FOLDER / "data_batch_1").write_bytes(b"half")
+    live_part, live_staging = data_dir / ".cifar-10-download-live.part", data_dir / ".cifar-10-extract-live"
+    live_part.write_bytes(b"y")  # another process, still at work
+    live_staging.mkdir()
+    unrelated = data_dir / "notes.part"
+    unrelated.write_bytes(b"mine")
+    for path in (stale_part, stale_staging, unrelated):
+        _age(path, 11 * 60)
+    _age(live_staging, 9 * 60)  # idle for less than 10 minutes: may still be alive
+    if step == "download":
+        serve(server, monkeypatch, fake["archive"].read_bytes())
+        data.download_cifar10(data_dir, url=cifar10.CIFAR10_URL, md5=cifar10.CIFAR10_MD5, progress=False)
+    else:
+        data.extract_archive(write_tar(data_dir / data.ARCHIVE_NAME, fake["pickled"]), data_dir)
+    assert not stale_part.exists() and not stale_staging.exists()
+    assert live_part.exists() and live_staging.exists() and unrelated.exists()
+
+
+def test_a_second_process_that_finishes_extracting_first_is_fine(monkeypatch, fake, data_dir):
+    archive = write_tar(data_dir / data.ARCHIVE_NAME, fake["pickled"])
+    real_replace = os.replace
+
+    def other_process_wins(src, dst):
+        if Path(dst).name == data.BATCHES_FOLDER:
+            write_folder(Path(dst), fake["pickled"])  # the other process's complete copy lands first
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", other_process_wins)
+    assert data.extract_archive(archive, data_dir) == data_dir / data.BATCHES_FOLDER
+    assert listing(data_dir) == sorted(["README.md", data.ARCHIVE_NAME, data.BATCHES_FOLDER])  # no staging left
+
+
+# ---------------------------------------------------------------- data_fingerprint
+
+
+def _layout_like_a_batch(folder, seed=0):
+    """Six files laid out like real batches: a label list first, pixels in the middle, file names last."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    for name in data.BATCH_FILES:
+        labels, pixels, names = (rng.integers(0, 256, n, dtype=np.uint8).tobytes() for n in (20_000, 600_000, 30_000))
+        (folder / name).write_bytes(labels + pixels + names)
+    return folder
+
+
+def test_fingerprint_tells_copies_apart_by_their_pixels(tmp_path):
+    original = _layout_like_a_batch(tmp_path / "a" / data.BATCHES_FOLDER)
+    same = tmp_path / "b" / data.BATCHES_FOLDER
+    same.parent.mkdir()
+    shutil.copytree(original, same)
+    _age(same / "test_batch", 3600)  # a copy made at another time is still the same copy
+    print_a = data.data_fingerprint(original)
+    assert len(print_a) == 16 and int(print_a, 16) >= 0
+    assert data.data_fingerprint(same) == print_a == data.data_fingerprint(original.parent)
+    noisy = tmp_path / "c"
+    shutil.copytree(original, noisy)
+    content = bytearray((noisy / "data_batch_3").read_bytes())
+    for i in range(20_000, 620_000):  # only the pixels change: same size, same start, same end
+        content[i] ^= 1
+    (noisy / "data_batch_3").write_bytes(bytes(content))
+    assert data.data_fingerprint(noisy) != print_a
+    with pytest.raises(data.DataError, match="no copy to fingerprint"):
+        data.data_fingerprint(tmp_path)
+
+
+def test_fingerprint_is_computed_once_per_process_and_folder(tmp_path):
+    folder = _layout_like_a_batch(tmp_path / data.BATCHES_FOLDER)
+    first = data.data_fingerprint(folder)
+    (folder / "test_batch").write_bytes(b"changed")
+    assert data.data_fingerprint(folder) == first  # memoised: the file is not read again
+    data.data_fingerprint.cache_clear()
+    assert data.data_fingerprint(folder) != first
+
+
+# ---------------------------------------------------------------- a second, perturbed copy (issue 9)
+
+PERTURB_SCRIPT = Path(__file__).with_name("make_perturbed_cifar.py")
+
+
+def _raw_batch(path):
+    """The batch dict exactly as pickled (test-built files only: pickle.load is unsafe on others)."""
+    with open(path, "rb") as f:
+        return pickle.load(f, encoding="bytes")
+
+
+def test_perturbed_copy_script(monkeypatch, fake, tmp_path):
+    source = write_folder(tmp_path / "source" / data.BATCHES_FOLDER, fake["pickled"])
+    copies = [tmp_path / "copy", tmp_path / "again"]
+    for dest in copies:
+        done = subprocess.run([sys.executable, str(PERTURB_SCRIPT), str(source.parent), str(dest)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    copy = copies[0] / data.BATCHES_FOLDER
+    assert listing(copies[0]) == [data.BATCHES_FOLDER]  # nothing else, no staging folder left
+    assert listing(copy) == sorted(fake["pickled"])
+    for name in data.BATCH_FILES:  # the official format: same keys, labels, file names; pixels moved a little
+        before, after = _raw_batch(source / name), _raw_batch(copy / name)
+        assert list(after) == list(before) == [b"batch_label", b"labels", b"data", b"filenames"]
+        assert after[b"labels"] == before[b"labels"] and after[b"filenames"] == before[b"filenames"]
+        change = after[b"data"].astype(np.int16) - before[b"data"]
+        assert np.abs(change).max() <= 3 and np.count_nonzero(change) > 0.9 * change.size
+        assert (copy / name).read_bytes() == (copies[1] / data.BATCHES_FOLDER / name).read_bytes()  # seeded
+    assert (copy / "batches.meta").read_bytes() == (source / "batches.meta").read_bytes()
+    monkeypatch.setenv(data.ENV_VAR, str(copies[0]))
+    raw = data.load_raw_cifar10()
+    monkeypatch.delenv(data.ENV_VAR)
+    original = data.load_raw_cifar10(source.parent)
+    np.testing.assert_array_equal(raw.y_train, original.y_train)
+    np.testing.assert_array_equal(raw.y_test, original.y_test)
+    assert not np.array_equal(raw.x_train, original.x_train) and not np.array_equal(raw.x_test, original.x_test)
+    assert data.data_fingerprint(copy) != data.data_fingerprint(source)
+    again = subprocess.run([sys.executable, str(PERTURB_SCRIPT), str(source), str(copies[0])],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode != 0 and "already exists" in again.stderr  # never overwrites a copy
 
 
 # ---------------------------------------------------------------- hostile archives
@@ -340,7 +593,7 @@ def test_pickle_that_imports_code_is_refused(func, tmp_path):
     path = tmp_path / "data_batch_1"
     path.write_bytes(pickle.dumps({b"data": _RunsCode(func, arg), b"labels": [0]}, protocol=2))
     with pytest.raises(data.DataError, match=r"tries to import \w+\.\w+; refusing"):
-        data.load_batch(path)
+        data.read_batch(path)
     assert not marker.exists()
 
 
@@ -373,13 +626,13 @@ def test_malformed_batches_are_refused(content, words, tmp_path):
     path = tmp_path / "data_batch_3"
     path.write_bytes(content)
     with pytest.raises(data.DataError, match=words) as info:
-        data.load_batch(path)
+        data.read_batch(path)
     assert "data_batch_3" in str(info.value)
 
 
 def test_missing_batch_file_is_a_data_error(tmp_path):
     with pytest.raises(data.DataError, match="data_batch_1"):
-        data.load_batch(tmp_path / "data_batch_1")
+        data.read_batch(tmp_path / "data_batch_1")
 
 
 @pytest.mark.parametrize("numpy_module", ["numpy.core.multiarray", "numpy._core.multiarray"])
@@ -388,7 +641,7 @@ def test_batch_variants_that_load(numpy_module, tmp_path):
     flat_str_keys = {"data": batch[b"data"].ravel(), "labels": np.array(batch[b"labels"], np.uint8)}
     path = tmp_path / "batch"
     path.write_bytes(py2_pickle(flat_str_keys, numpy_module))
-    x, y = data.load_batch(path)
+    x, y = data.read_batch(path)
     np.testing.assert_array_equal(x, batch[b"data"])
     assert (x.shape, x.dtype, y.dtype) == ((10, 3072), np.uint8, np.int64)
 
@@ -400,9 +653,9 @@ def test_batch_variants_that_load(numpy_module, tmp_path):
 def test_cifar10_dir_is_used_without_download(point_at, monkeypatch, fake, tmp_path):
     folder = write_folder(tmp_path / "shared" / data.BATCHES_FOLDER, fake["pickled"])
     monkeypatch.setenv(data.ENV_VAR, str(folder.parent if point_at == "parent" else folder))
-    monkeypatch.setattr(data, "CIFAR10_URL", closed_port_url())
+    monkeypatch.setattr(cifar10, "CIFAR10_URL", closed_port_url())
     assert data.locate_cifar10(tmp_path / "unused") == folder
-    assert data.load_cifar10(tmp_path / "unused")[2].shape == (N_TEST, 3072)
+    assert data.load_raw_cifar10(tmp_path / "unused")[2].shape == (N_TEST, 3072)
     assert not (tmp_path / "unused").exists()
 
 
@@ -419,20 +672,21 @@ def test_cifar10_dir_without_data_is_a_clear_error(exists, monkeypatch, tmp_path
 
 def test_load_dataset_on_fake_data(monkeypatch, fake, tmp_path):
     write_folder(tmp_path / data.BATCHES_FOLDER, fake["pickled"])
-    monkeypatch.setattr(data, "split_train_val", functools.partial(data.split_train_val, n_val=100))
+    monkeypatch.setattr(dataset, "split_train_val", functools.partial(dataset.split_train_val, n_val=100))
     full = data.load_dataset("per_feature", data_dir=tmp_path)
     assert full.sizes() == {"train": 100, "val": 100, "test": N_TEST}
     small = data.load_dataset("per_channel", n_per_class=4, data_dir=tmp_path, dtype=np.float64)
     assert small.sizes() == {"train": 40, "val": 10, "test": 10}
     assert small.x_train.dtype == np.float64 and small.y_test.dtype == np.int64
     assert small.class_names == data.CLASS_NAMES and small.scheme == "per_channel"
+    assert small.source == full.source == data.data_fingerprint(tmp_path / data.BATCHES_FOLDER)
 
 
 @pytest.mark.parametrize("kwargs", [{"scheme": "per_pixel"}, {"n_per_class": 0}, {"n_per_class": -3},
                                     {"n_per_class": 2.5}, {"n_per_class": True}, {"n_eval_per_class": 0},
                                     {"dtype": np.int32}])
 def test_load_dataset_checks_arguments_before_loading(kwargs, monkeypatch, tmp_path):
-    monkeypatch.setattr(data, "CIFAR10_URL", closed_port_url())
+    monkeypatch.setattr(cifar10, "CIFAR10_URL", closed_port_url())
     with pytest.raises(ValueError):
         data.load_dataset(data_dir=tmp_path, **kwargs)
     assert listing(tmp_path) == []
@@ -467,7 +721,7 @@ def _reference(x, scheme, fit_on):
 
 @pytest.mark.parametrize("scheme", data.NORMALISATIONS)
 def test_normaliser_matches_a_plain_float64_reference(scheme, monkeypatch):
-    monkeypatch.setattr(data, "_CHUNK_ROWS", 7)  # several chunks, the last one partial
+    monkeypatch.setattr(normalisation, "CHUNK_ROWS", 7)  # several chunks, the last one partial
     x_train, x_other = _pixels(60), _pixels(25, seed=1)
     normaliser = data.Normaliser.fit(x_train, scheme)
     before = x_other.copy()
@@ -544,20 +798,55 @@ def test_images_layout():
     assert data.images(x[0]).shape == (32, 32, 3)
 
 
+_X, _Y = np.zeros((20, 3072), np.uint8), np.repeat(np.arange(10), 2)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: data.split_train_val(_X.tolist(), _Y, n_val=5), "x must be a numpy array, got list"),
+    (lambda: data.split_train_val(_X, _Y.tolist(), n_val=5), "y must be a numpy array, got list"),
+    (lambda: data.split_train_val(_X, _Y[:, None], n_val=5), r"integer labels y \(N,\)"),
+    (lambda: data.split_train_val(_X[:0], _Y[:0], n_val=5), "non-zero number of examples"),
+    (lambda: data.split_train_val(_X, _Y[:10], n_val=5), "same, non-zero number"),
+    (lambda: data.split_train_val(_X, _Y, n_val=0), "n_val must be an integer >= 1"),
+    (lambda: data.split_train_val(_X, _Y, n_val=20), "leaves no training rows"),
+    (lambda: data.subset_per_class(list(_X), _Y, 1), "x must be a numpy array, got list"),
+    (lambda: data.subset_per_class(_X, _Y.astype(float), 1), "integer labels"),
+    (lambda: data.subset_per_class(_X[:0], _Y[:0], 1), "non-zero number of examples"),
+    (lambda: data.subset_per_class(_X, _Y + 1, 1), r"labels must be in 0\.\.9"),
+    (lambda: data.subset_per_class(_X, _Y, 0), "n_per_class must be an integer >= 1"),
+    (lambda: data.one_hot(np.eye(3, dtype=int)), r"1-d integer labels \(N,\)"),
+    (lambda: data.one_hot([0.5, 1.0]), "integer labels"),
+    (lambda: data.images(np.zeros((2, 32, 32, 3))), r"rows \(N, 3072\)"),
+    (lambda: data.flip_half(np.zeros((2, 32, 32, 3)), np.random.default_rng(0)), r"rows \(B, 3072\)"),
+    (lambda: data.flip_half(np.zeros((2, 3072)).tolist(), np.random.default_rng(0)), r"numpy array of rows"),
+    (lambda: data.flip_half(np.zeros((2, 3072)), np.random.RandomState(0)), "numpy Generator"),
+    (lambda: data.Normaliser.fit(_X.tolist(), "per_feature"), r"numpy uint8 array of rows \(N, 3072\)"),
+    (lambda: data.Normaliser.fit(np.zeros((2, 32, 32, 3), np.uint8), "per_image"), r"\(N, 3072\).*\(2, 32, 32, 3\)"),
+    (lambda: data.Normaliser.fit(_X[:0], "per_channel"), "training split is empty"),
+    (lambda: data.Normaliser("per_image").transform(np.zeros((2, 32, 32, 3), np.uint8)), r"\(N, 3072\)"),
+    (lambda: data.Dataset(_X[:0], _Y[:0], _X, _Y, _X, _Y, "per_image"), "train split must be non-empty"),
+    (lambda: data.Dataset(_X, _Y, _X, _Y, _X.tolist(), _Y, "per_image"), r"x_test must be a numpy array"),
+    (lambda: data.Dataset(_X, _Y, _X[:, :10], _Y, _X, _Y, "per_image"), "different numbers of features"),
+])
+def test_bad_inputs_say_what_was_expected(call, words):
+    with pytest.raises(ValueError, match=words):
+        call()
+
+
 # ---------------------------------------------------------------- real CIFAR-10 (skipped without a copy)
 
 
 @pytest.fixture(scope="module")
 def real():
-    """(batches folder, load_cifar10 arrays) of the real data set, or skip."""
-    if not REAL_ENV and not (data.DEFAULT_DATA_DIR / data.BATCHES_FOLDER).is_dir():
+    """(batches folder, load_raw_cifar10 arrays) of the real data set, or skip."""
+    if not REAL_ENV and not (settings.DATA_DIR / data.BATCHES_FOLDER).is_dir():
         pytest.skip(f"real CIFAR-10 not available: set {data.ENV_VAR} to a folder holding "
-                    f"{data.BATCHES_FOLDER}, or put a copy in {data.DEFAULT_DATA_DIR}")
+                    f"{data.BATCHES_FOLDER}, or put a copy in {settings.DATA_DIR}")
     with pytest.MonkeyPatch.context() as mp:
         if REAL_ENV:
             mp.setenv(data.ENV_VAR, REAL_ENV)
         folder = data.locate_cifar10(download=False)
-        return folder, data.load_cifar10(download=False)
+        return folder, data.load_raw_cifar10(download=False)
 
 
 @pytest.fixture(scope="module", params=data.NORMALISATIONS)
@@ -594,7 +883,7 @@ def test_real_shapes_dtypes_and_classes(real):
     assert (x_train.dtype, x_test.dtype, y_train.dtype, y_test.dtype) == (np.uint8, np.uint8, np.int64, np.int64)
     assert np.bincount(y_train).tolist() == [5000] * 10 and np.bincount(y_test).tolist() == [1000] * 10
     assert not any(a.flags.writeable for a in real[1])
-    assert all(a is b for a, b in zip(real[1], data.load_cifar10(real[0].parent)))
+    assert all(a is b for a, b in zip(real[1], data.load_raw_cifar10(real[0].parent)))
 
 
 def test_real_split_is_disjoint_and_seeded(real):
@@ -616,6 +905,7 @@ def test_real_load_dataset(real_dataset, real):
     for name in ("x_train", "x_val", "x_test"):  # float32 throughout: no float64 leaks out
         assert getattr(dataset, name).dtype == np.float32, name
         assert getattr(dataset, name.replace("x_", "y_")).dtype == np.int64, name
+    assert dataset.source == data.data_fingerprint(real[0])
     x_tr, y_tr, x_val, _ = data.split_train_val(*real[1][:2], seed=0)
     np.testing.assert_array_equal(dataset.y_train, y_tr)
     if scheme == "per_image":  # every image plane of every split is standardised on its own

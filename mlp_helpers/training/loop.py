@@ -61,7 +61,7 @@ def fit(model, optimizer, data, *, epochs=100, batch_size=128, penalty=None, pat
     epochs: the most epochs to run. patience, monitor: the early-stopping rule (or pass an
     ``EarlyStopping`` object as ``early_stopping``). schedule: a function epoch -> lr
     (``make_schedule``), default constant at ``optimizer.lr``. augment(xb, rng): changes each
-    minibatch in place (e.g. ``data.flip_half``). callback(history_so_far) runs after each epoch
+    minibatch in place (e.g. ``mlp_helpers.data.flip_half``). callback(history_so_far) runs after each epoch
     and may raise ``StopTraining``. Ctrl-C stops cleanly, keeping the best weights."""
     epochs, batch_size = check_int("epochs", epochs), check_int("batch_size", batch_size)
     stopper = early_stopping or EarlyStopping(patience, monitor)
