@@ -1,5 +1,6 @@
 """The image layout and the flip augmentation that lives beside it."""
 import numpy as np
+
 from mlp_helpers.data.images import flip_half
 
 

@@ -5,10 +5,10 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from mlp_helpers.data.images import flip_half
 
+from mlp_helpers.data.images import flip_half
 from mlp_helpers.model import MLP, make_penalty
-from mlp_helpers.training import HISTORY_COLUMNS, SGD, EarlyStopping, StopTraining, fit, make_schedule
+from mlp_helpers.training import HISTORY_COLUMNS, SGD, EarlyStopping, StopOnRise, StopTraining, fit, make_schedule
 from mlp_helpers.training.loop import Diverged, check_divergence
 
 METRICS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"]    # all but wall time
@@ -338,3 +338,58 @@ def test_an_early_stopping_object_can_be_passed_and_printed(blob_maker):
 def test_booleans_are_not_counts(blobs, kwargs, problem):
     with pytest.raises(ValueError, match=problem):
         fit(MLP([20, 8, 3]), SGD(0.1), blobs, progress=False, **kwargs)
+
+
+# ------------------------------------------------- the report's stopping rule ---
+class Scripted:
+    """A stand-in model whose 'weights' are the epoch number, so restoring is visible."""
+
+    def __init__(self):
+        self.epoch = 0
+
+    def get_params(self):
+        return {"epoch": self.epoch}
+
+    def set_params(self, params):
+        self.epoch = params["epoch"]
+
+
+def drive(stopper, losses):
+    model = Scripted()
+    stopper.start(model, {"val_loss": 3.0, "val_acc": 0.1})
+    for epoch, loss in enumerate(losses, 1):
+        model.epoch = epoch
+        if stopper.update(epoch, {"val_loss": loss, "val_acc": 0.0}, model):
+            stopper.restore(model)
+            return "stopped", model.epoch, stopper.best_epoch
+    stopper.restore(model, completed=True)
+    return "completed", model.epoch, stopper.best_epoch
+
+
+def test_stop_on_rise_needs_consecutive_rises_and_restores_the_epoch_before():
+    #           1    2    3    4    5    6    7    8    9   10
+    losses = [2.0, 1.8, 1.9, 1.7, 1.75, 1.8, 1.85, 1.9, 2.0, 2.1]
+    # Epoch 3 rises once, then 4 falls: no stop. 5..9 rise five times in a row: stop after 9 and
+    # restore epoch 4, the epoch before the rise.
+    assert drive(StopOnRise(patience=5), losses) == ("stopped", 4, 4)
+    # The two rules differ when the validation loss wiggles instead of rising steadily:
+    wiggly = [2.0, 1.5, 1.6, 1.55, 1.6, 1.58, 1.62, 1.7]
+    assert drive(EarlyStopping(patience=5), wiggly) == ("stopped", 2, 2)
+    assert drive(StopOnRise(patience=5), wiggly) == ("completed", 8, 8)
+
+
+def test_stop_on_rise_anchor_is_the_epoch_before_the_rise_not_the_best_one():
+    losses = [1.0, 1.5, 1.4, 1.45, 1.5, 1.55, 1.6]   # best is epoch 1; the last rise starts after 3
+    assert drive(StopOnRise(patience=4), losses) == ("stopped", 3, 3)
+    assert drive(EarlyStopping(patience=4), losses) == ("stopped", 1, 1)
+
+
+def test_fit_runs_the_report_rule(blob_maker):
+    data = overfitting_data(blob_maker)
+    model, result = train(data, hidden=32, lr=0.2, epochs=60, early_stopping=StopOnRise(patience=3))
+    h = result.history
+    assert result.stop_reason == "early_stopping"
+    rises = (h["val_loss"].diff() > 0).to_numpy()
+    assert rises[-3:].all() and not rises[-4]                    # exactly three rises in a row at the end
+    assert result.best_epoch == len(h) - 3
+    assert model.evaluate(data.x_val, data.y_val)[0] == pytest.approx(h["val_loss"].iloc[-4], rel=1e-9)

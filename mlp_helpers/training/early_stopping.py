@@ -38,9 +38,39 @@ class EarlyStopping:
             self.epochs_without_gain += 1
         return self.patience is not None and self.epochs_without_gain >= self.patience
 
-    def restore(self, model):
-        """Put the best weights seen so far back into ``model``."""
+    def restore(self, model, completed=False):
+        """Put the best weights seen so far back into ``model`` (however the run ended)."""
         model.set_params(self.best_params)
 
     def __repr__(self):
         return f"EarlyStopping(patience={self.patience}, monitor={self.monitor!r})"
+
+
+class StopOnRise(EarlyStopping):
+    """The course report's rule: stop once ``monitor`` has got worse ``patience`` epochs in a row
+    (each epoch worse than the one before) and restore the epoch before that rise began. A run
+    that completes without triggering it keeps its final weights."""
+
+    def start(self, model, metrics):
+        super().start(model, metrics)
+        self.previous, self.last_epoch = metrics[self.monitor], 0
+
+    def update(self, epoch, metrics, model):
+        value = metrics[self.monitor]
+        if self.is_better(self.previous, value):           # worse than the epoch before: rising
+            self.epochs_without_gain += 1
+        else:                                               # not rising: the new anchor
+            self.best_epoch, self.best_value, self.epochs_without_gain = epoch, value, 0
+            self.best_params = model.get_params()
+        self.previous, self.last_epoch = value, epoch
+        return self.patience is not None and self.epochs_without_gain >= self.patience
+
+    def restore(self, model, completed=False):
+        """The epoch before the rise; a completed run keeps its final weights, as the report's does."""
+        if completed:
+            self.best_epoch = self.last_epoch
+        else:
+            model.set_params(self.best_params)
+
+    def __repr__(self):
+        return f"StopOnRise(patience={self.patience}, monitor={self.monitor!r})"

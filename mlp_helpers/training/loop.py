@@ -110,7 +110,7 @@ def fit(model, optimizer, data, *, epochs=100, batch_size=128, penalty=None, pat
         raise
     finally:
         bar.close()
-    stopper.restore(model)
+    stopper.restore(model, completed=stop_reason == "completed")
     return TrainResult(pd.DataFrame(rows, columns=HISTORY_COLUMNS), stopper.best_epoch, stop_reason,
                        time.perf_counter() - start, message, initial_loss)
 
