@@ -1,7 +1,7 @@
 """The image layout and the flip augmentation that lives beside it."""
 import numpy as np
 
-from mlp_helpers.data.images import flip_half
+from mlp_helpers.data.images import colour_statistics, flip_half
 
 
 def coded_images(n):
@@ -33,3 +33,14 @@ def test_flip_half_twice_with_the_same_draw_is_identity():
     assert not np.array_equal(xb, original)
     flip_half(xb, np.random.default_rng(7))
     np.testing.assert_array_equal(xb, original)
+
+
+def test_colour_statistics_are_the_per_plane_means_and_stds():
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 256, size=(5, 3072)).astype(np.uint8)
+    stats = colour_statistics(rows)
+    assert stats.shape == (5, 6) and stats.dtype == np.float32
+    for c in range(3):
+        plane = rows[:, 1024 * c:1024 * (c + 1)].astype(np.float64)
+        np.testing.assert_allclose(stats[:, c], plane.mean(axis=1), rtol=1e-5)
+        np.testing.assert_allclose(stats[:, 3 + c], plane.std(axis=1), rtol=1e-5)

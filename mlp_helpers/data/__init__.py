@@ -5,7 +5,7 @@
     archive.py        download (md5-checked) and guarded extraction of the archive
     batches.py        reading one batch file with a restricted unpickler
     cifar10.py        locate_cifar10, load_raw_cifar10 (read-only uint8 arrays), data_fingerprint
-    images.py         the channel-planar pixel layout; images() for display, flip_half() augmentation
+    images.py         the channel-planar pixel layout; images() for display, colour statistics, flip_half()
     normalisation.py  Normaliser: per_image, per_channel or per_feature standardisation
     dataset.py        the 40k/10k/10k split, class-balanced subsets, one_hot, load_dataset → Dataset
 """
@@ -27,11 +27,11 @@ from .cifar10 import (
     read_batch,
 )
 from .dataset import Dataset, load_dataset, one_hot, split_train_val, subset_per_class
-from .images import N_FEATURES, PLANE, flip_half, images
+from .images import COLOUR_STATISTICS, N_FEATURES, PLANE, colour_statistics, flip_half, images
 from .normalisation import NORMALISATIONS, STD_FLOOR, Normaliser
 
 __all__ = ["ARCHIVE_NAME", "BATCH_FILES", "BATCHES_FOLDER", "CIFAR10_MD5", "CIFAR10_URL", "CLASS_NAMES", "ENV_VAR",
            "DataError", "RawCifar10", "data_fingerprint", "download_cifar10", "extract_archive", "load_raw_cifar10",
            "locate_cifar10", "read_batch", "Dataset", "load_dataset", "one_hot", "split_train_val",
-           "subset_per_class", "N_FEATURES", "PLANE", "flip_half", "images", "NORMALISATIONS", "STD_FLOOR",
+           "subset_per_class", "COLOUR_STATISTICS", "N_FEATURES", "PLANE", "colour_statistics", "flip_half", "images", "NORMALISATIONS", "STD_FLOOR",
            "Normaliser"]

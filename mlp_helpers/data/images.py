@@ -20,6 +20,19 @@ def images(rows) -> np.ndarray:
     return np.moveaxis(x.reshape(*x.shape[:-1], 3, 32, 32), -3, -1)
 
 
+def colour_statistics(rows) -> np.ndarray:
+    """Each image's mean and std of its red, green and blue planes: exactly the six numbers that
+    per-image z-scoring removes.  rows (N, 3072) -> (N, 6) float32 [mean R, G, B, std R, G, B]."""
+    x = np.asarray(rows)
+    if x.ndim != 2 or x.shape[1] != N_FEATURES:
+        raise ValueError(f"expected rows (N, {N_FEATURES}) of channel-planar pixels, got shape {x.shape}")
+    planes = x.reshape(len(x), 3, PLANE).astype(np.float32)
+    return np.concatenate([planes.mean(axis=2), planes.std(axis=2)], axis=1)
+
+
+COLOUR_STATISTICS = ("mean R", "mean G", "mean B", "std R", "std G", "std B")
+
+
 def flip_half(xb, rng) -> None:
     """Mirror a random half of the minibatch left-right, in place.
 
