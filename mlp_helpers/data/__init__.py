@@ -33,5 +33,6 @@ from .normalisation import NORMALISATIONS, STD_FLOOR, Normaliser
 __all__ = ["ARCHIVE_NAME", "BATCH_FILES", "BATCHES_FOLDER", "CIFAR10_MD5", "CIFAR10_URL", "CLASS_NAMES", "ENV_VAR",
            "DataError", "RawCifar10", "data_fingerprint", "download_cifar10", "extract_archive", "load_raw_cifar10",
            "locate_cifar10", "read_batch", "Dataset", "load_dataset", "one_hot", "split_train_val",
-           "subset_per_class", "COLOUR_STATISTICS", "N_FEATURES", "PLANE", "colour_statistics", "flip_half", "images", "NORMALISATIONS", "STD_FLOOR",
+           "subset_per_class", "COLOUR_STATISTICS", "N_FEATURES", "PLANE", "colour_statistics", "flip_half",
+           "images", "NORMALISATIONS", "STD_FLOOR",
            "Normaliser"]
