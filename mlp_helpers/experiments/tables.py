@@ -1,0 +1,129 @@
+"""The results tables: one row per run with the report's number beside ours, our recipes against
+the report's best row per question, and ``results.md`` with a note on the data actually used."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..data import BATCHES_FOLDER
+from .configs import experiment_kind
+
+PROVENANCE = "PROVENANCE.md"
+
+
+def results_table(results) -> pd.DataFrame:
+    """One row per run (``RunResult``): what ran, how it went, and the report's number beside ours."""
+    rows = []
+    for r in results:
+        exp = r.experiment
+        report = exp.report_acc
+        rows.append({
+            "experiment": r.name,
+            "question": exp.question,
+            "kind": experiment_kind(exp),
+            "hyperparameters": r.config.describe(),
+            "seed": r.config.seed,
+            "epochs_run": r.epochs_run,
+            "best_epoch": r.best_epoch,
+            "stop": r.stop_reason,
+            "test_loss": round(r.test_loss, 4),
+            "test_acc_%": round(100 * r.test_acc, 2),
+            "report_acc_%": report,
+            "difference": None if report is None else round(100 * r.test_acc - report, 2),
+            "seconds": round(r.seconds, 1),
+        })
+    return pd.DataFrame(rows)
+
+
+REPORT_COLUMNS = ["experiment", "hyperparameters", "epochs_run", "best_epoch", "stop", "test_loss", "report_loss",
+                  "test_acc_%", "report_acc_%", "difference"]
+
+
+def report_table(results) -> pd.DataFrame:
+    """The columns a notebook shows to compare its runs with the report: ``REPORT_COLUMNS``."""
+    table = results_table(results)
+    table["report_loss"] = [r.experiment.report_loss for r in results]
+    return table[REPORT_COLUMNS]
+
+
+def far_from_report(table, points=2.0) -> pd.DataFrame:
+    """The rows of ``table`` whose test accuracy differs from the report's by more than ``points``."""
+    return table.loc[table["difference"].abs() > points, ["experiment", "test_acc_%", "report_acc_%", "difference"]]
+
+
+def targets_table(table) -> pd.DataFrame:
+    """Per question: the report's best row, our best improved recipe, and the margin in points
+    (the target is at least 5)."""
+    rows = []
+    for question, group in table.groupby("question", sort=False):
+        report, improved = group[group["kind"] == "report"], group[group["kind"] == "improved"]
+        if report.empty or improved.empty:
+            continue
+        best = report.loc[report["report_acc_%"].idxmax()]
+        ours = improved.loc[improved["test_acc_%"].idxmax()]
+        rows.append({"question": question, "report's best row": best["experiment"],
+                     "report_acc_%": best["report_acc_%"], "our recipe": ours["experiment"],
+                     "our_test_acc_%": ours["test_acc_%"],
+                     "margin": round(ours["test_acc_%"] - best["report_acc_%"], 2)})
+    return pd.DataFrame(rows)
+
+
+def first_heading(path) -> str:
+    """The first Markdown heading of a file, without its '#' marks ('' if it has none)."""
+    for line in Path(path).read_text(errors="replace").splitlines():
+        if line.lstrip().startswith("#"):
+            return line.strip().lstrip("#").strip()
+    return ""
+
+
+def data_note(data_folder, sources) -> str:
+    """One paragraph on the data the runs used: the name of the CIFAR-10 folder (the one holding
+    ``cifar-10-batches-py/``, as ``CIFAR10_DIR`` names it), the fingerprint(s) of the copy, and the
+    first heading of a PROVENANCE.md beside the batches, if there is one. It claims nothing else:
+    whether the files match the official archive's is for that PROVENANCE.md to say."""
+    folder = Path(data_folder)
+    root = folder.parent if folder.name == BATCHES_FOLDER else folder
+    sources = sorted({s for s in sources if s})
+    if not sources:
+        prints = "no fingerprint recorded"
+    elif len(sources) == 1:
+        prints = f"fingerprint `{sources[0]}`"
+    else:
+        prints = f"fingerprints {', '.join(f'`{s}`' for s in sources)}: the runs used different copies"
+    text = f"Data: the CIFAR-10 copy in a folder named `{root.name}` ({prints})."
+    provenance = next((p for p in (root / PROVENANCE, folder.parent / PROVENANCE) if p.is_file()), None)
+    if provenance is not None:
+        heading = first_heading(provenance)
+        title = f" (\"{heading}\")" if heading else ""
+        text += (f" The {PROVENANCE} beside it{title} describes where this copy comes from and how it "
+                 "differs from the official archive, if at all.")
+    else:
+        text += (f" No {PROVENANCE} sits beside it; whether its files are those of the official "
+                 "archive is not recorded here.")
+    return text
+
+
+def write_tables(table, out, *, note: str, quick=False) -> Path:
+    """Write ``results.csv`` and ``results.md`` (the table, ``note`` on the data, the targets) into
+    ``out``; each file is written to a temporary name and renamed, so a reader never sees half."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    setting = "QUICK smoke-test setting, not comparable" if quick else "full 40k/10k/10k protocol"
+    text = (f"Test accuracy of every experiment, produced by `make reproduce` ({setting}; seed 0 "
+            "throughout; `seconds` is each run's training time). `report_acc_%` is the course report's "
+            "number; `difference` = ours - report. `init=None` means the initialiser matched to the "
+            f"activation (Xavier for tanh/sigmoid, He for ReLU).\n\n{note}\n\n"
+            f"{table.to_markdown(index=False)}\n\n"
+            "## Our recipes against the report's best row for each question\n\n"
+            f"{targets_table(table).to_markdown(index=False)}\n")
+    write_atomically(out / "results.csv", table.to_csv(index=False))
+    write_atomically(out / "results.md", text)
+    return out
+
+
+def write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
