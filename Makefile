@@ -6,12 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install lab test test-fast lint reproduce bench clean
+.PHONY: install lab test test-fast lint reproduce bench clean course-install student grade course-check
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,course,dask]"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -34,15 +34,30 @@ test-fast: install
 	$(TEST_ENV) $(BIN)/python -m pytest tests -m "not browser"
 
 reproduce: install
-	$(BIN)/python -m mlp_helpers reproduce
+	$(BIN)/python -m mlp_helpers reproduce $(if $(JOBS),--jobs $(JOBS),) $(if $(SCHEDULER),--scheduler $(SCHEDULER),)
 
 # Speed figures (ratios measured in one run; never asserted by a test).
 bench: install
 	$(BIN)/python benchmarks/epoch.py
+	$(BIN)/python benchmarks/explorer.py
 
 # ruff reads the notebooks too; the configuration is in pyproject.toml.
 lint: install
 	$(BIN)/ruff check mlp_helpers tests benchmarks notebooks
 
+# The course kit (docs/instructors.md): student edition, class grading, the three-submission check.
+course-install: install
+	@$(BIN)/python -c "import nbgrader" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,course]"
+
+student: course-install
+	$(BIN)/python -m course.student
+
+grade: course-install
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder  (folder/<student_id>/<notebook>.ipynb)"; exit 2; }
+	$(BIN)/python -m course.grade "$(SUBMISSIONS)"
+
+course-check: course-install
+	$(BIN)/python -m course.check
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache build dist

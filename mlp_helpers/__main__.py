@@ -12,7 +12,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlp_helpers", epilog=EPILOG,
                                      description="Reproduce the course report's experiments, or check the data.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{reproduce,data}")
-    rep = sub.add_parser("reproduce", help="run the report's experiments and our improved recipes",
+    rep = sub.add_parser("reproduce", help="run the report's experiments and our improved recipes, every seed",
                          description="Run the named experiments (default: all) and write the results table. "
                                      "Only a full-scale run of every experiment writes results/ and "
                                      "figures/; a partial or quick run writes under runs/ instead.",
@@ -26,10 +26,27 @@ def make_parser() -> argparse.ArgumentParser:
     rep.add_argument("--force", action="store_true",
                      help="retrain and replace cached runs (the cache is in runs/; deleting it also works)")
     rep.add_argument("--list", action="store_true", help="list the experiments and exit")
+    rep.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                     help="local worker processes for independent runs (default: the number of cores)")
+    rep.add_argument("--cache-dir", default=None, metavar="DIR",
+                     help="the run cache to read and fill (default: runs/); an empty folder times a fresh run")
+    rep.add_argument("--scheduler", default=None, metavar="ADDR",
+                     help="run on the Dask cluster at ADDR (e.g. tcp://127.0.0.1:8786) through joblib's Dask "
+                          "backend instead of local processes (needs the dask extra)")
     sub.add_parser("data", help="download (if needed), verify and summarise CIFAR-10",
                    description="Find CIFAR-10 (CIFAR10_DIR, else data/; downloading it if missing), "
                                "read every batch and print its shapes and fingerprint.")
     return parser
+
+
+def positive_int(text) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def main(argv=None) -> int:
@@ -44,7 +61,7 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted: finished runs are cached; run the same command to resume", file=sys.stderr)
         return 130
 
 
@@ -56,7 +73,11 @@ def reproduce_command(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     from .experiments.reproduce import main as reproduce_main
-    return reproduce_main(args.names, quick=quick, force=args.force, list_only=args.list)
+    if args.list:
+        return reproduce_main(args.names, quick=quick, force=args.force, list_only=True)
+    from .plots.spread import save_reproduce_figures  # the entry point may import any layer
+    return reproduce_main(args.names, quick=quick, force=args.force, list_only=False, jobs=args.jobs,
+                          scheduler=args.scheduler, cache_dir=args.cache_dir, figures=save_reproduce_figures)
 
 
 def data_command() -> int:

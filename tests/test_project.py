@@ -28,7 +28,8 @@ def _conda_names():
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pip_names = {_name(r) for r in project["dependencies"]}
-    pip_names |= {_name(r) for r in project["optional-dependencies"]["test"]}
+    for extra in project["optional-dependencies"].values():      # test, course
+        pip_names |= {_name(r) for r in extra}
     assert _conda_names() == pip_names
 
 

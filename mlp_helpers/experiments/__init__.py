@@ -1,9 +1,13 @@
 """Named experiments: the report's runs and our improved recipes, run, cached and tabulated.
 
-``configs``   Config, Experiment and the named lists (the report's rows, evidence runs, our recipes)
+``configs``   Config, Experiment and the named lists (the report's rows and their report-rule twins,
+              evidence runs, ablation steps, our recipes), their seeds, and the ablation chains
 ``runner``    the data of the protocol, ``run(experiment) -> RunResult`` (trains or loads from the cache)
+``stopping``  the stopping rule a config names; two rules sharing one training run
+``parallel``  ``run_many``, ``run_seeds``, ``ablation_table``: many runs through joblib (or Dask)
+``stats``     seed spread, 95 % t-intervals, test-set sampling error, differences of runs
 ``run_cache`` the on-disk cache of finished runs under ``runs/`` and when an entry is reused
-``tables``    the results tables and ``results.md``
+``tables``    the results tables; ``markdown`` writes ``results.md``
 ``reproduce`` ``python -m mlp_helpers reproduce`` (imported by the command line only)
 
 The quick setting (``settings.quick_mode``: an explicit ``quick=`` wins, else ``MLP_QUICK``, else
@@ -11,21 +15,39 @@ full scale) trains on a small class-balanced subset for a few epochs; it is what
 """
 from ..settings import QUICK, quick_mode
 from .configs import (
+    ABLATION_EXPERIMENTS,
+    ABLATIONS,
     EVIDENCE_EXPERIMENTS,
     EXPERIMENTS,
     IMPROVED_EXPERIMENTS,
     QUESTIONS,
     REPORT_EXPERIMENTS,
+    REPORT_RULE_EXPERIMENTS,
+    REPORT_RULE_SUFFIX,
     Config,
     Experiment,
     experiment_kind,
     experiments_for,
 )
+from .parallel import ablation_runs, ablation_table, compare_seeds, estimate_seconds, run_many, run_seeds
 from .run_cache import CacheError, code_version
-from .runner import RunResult, build_model, explorer_dataset, protocol_dataset, run, train_config
+from .runner import RunResult, build_model, explorer_dataset, protocol_dataset, run, train_config, train_runs
+from .stats import (
+    ablation_summary,
+    binomial_sd,
+    compare,
+    seed_histories,
+    seed_summary,
+    t_quantile,
+    welch,
+)
 from .tables import data_note, far_from_report, report_table, results_table, targets_table, write_tables
 
-__all__ = ["CacheError", "Config", "EVIDENCE_EXPERIMENTS", "EXPERIMENTS", "Experiment", "IMPROVED_EXPERIMENTS",
-           "QUESTIONS", "QUICK", "REPORT_EXPERIMENTS", "RunResult", "build_model", "code_version", "data_note",
-           "experiment_kind", "experiments_for", "explorer_dataset", "far_from_report", "report_table",
-           "protocol_dataset", "quick_mode", "results_table", "run", "targets_table", "train_config", "write_tables"]
+__all__ = ["ABLATIONS", "ABLATION_EXPERIMENTS", "CacheError", "Config", "EVIDENCE_EXPERIMENTS", "EXPERIMENTS",
+           "Experiment", "IMPROVED_EXPERIMENTS", "QUESTIONS", "QUICK", "REPORT_EXPERIMENTS",
+           "REPORT_RULE_EXPERIMENTS", "REPORT_RULE_SUFFIX", "RunResult", "ablation_runs", "ablation_summary",
+           "ablation_table", "binomial_sd", "build_model", "code_version", "compare", "compare_seeds", "data_note",
+           "estimate_seconds", "experiment_kind", "experiments_for", "explorer_dataset", "far_from_report",
+           "protocol_dataset", "quick_mode", "report_table", "results_table", "run", "run_many", "run_seeds",
+           "seed_histories", "seed_summary", "t_quantile", "targets_table", "train_config", "train_runs", "welch",
+           "write_tables"]

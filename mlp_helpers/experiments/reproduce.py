@@ -1,7 +1,8 @@
-"""``python -m mlp_helpers reproduce``: run the named experiments and tabulate them.
+"""``python -m mlp_helpers reproduce``: run the named experiments, every seed, and tabulate them.
 
 Each run comes from the run cache when nothing it depends on changed (see ``run_cache``), so an
-interrupted reproduction resumes where it stopped; a run cut short leaves nothing behind.
+interrupted reproduction resumes where it stopped; a run cut short leaves nothing behind. The runs
+go through ``parallel.run_many`` (``--jobs`` local processes, or a Dask cluster with ``--scheduler``).
 
 Where the results go. ``results/results.csv``, ``results/results.md`` and ``figures/reproduce_*.png``
 are the committed record of a complete, full-scale reproduction and are written only by one: every
@@ -14,14 +15,24 @@ import os
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from .. import settings
-from .configs import EXPERIMENTS
-from .runner import run
+from .configs import ABLATIONS, EXPERIMENTS
+from .markdown import results_markdown, spread
+from .parallel import run_many
+from .stats import ablation_summary, seed_histories, seed_summary
 from .tables import data_note, results_table, write_tables
+
+# The groups of the time breakdown, in the order the README gives them.
+GROUPS = {"report": "report rows", "report_rule": "report-rule runs (extra epochs only)",
+          "evidence": "evidence runs", "ablation": "ablation steps", "improved": "128-unit recipes",
+          "wide": "wide recipes (512, 1024-512)", "custom": "other"}
 
 
 def list_experiments() -> str:
-    return "\n".join(f"{e.name:24s} {e.question:15s} {e.config.describe()}" for e in EXPERIMENTS.values())
+    return "\n".join(f"{e.name:32s} {e.question:15s} {len(e.seeds)} seed(s)  {e.config.describe()}"
+                     for e in EXPERIMENTS.values())
 
 
 def destinations(names, quick: bool) -> tuple[Path, Path, bool]:
@@ -33,8 +44,52 @@ def destinations(names, quick: bool) -> tuple[Path, Path, bool]:
     return settings.QUICK_RESULTS_DIR, settings.QUICK_FIGURES_DIR, False
 
 
-def main(names=None, *, quick=False, force=False, list_only=False, progress=True) -> int:
-    """Run ``names`` (default: every experiment) and write the tables and figures; 0 on success."""
+def group_of(result) -> str:
+    kind = result.experiment.kind
+    if kind == "improved" and max(result.config.hidden) > 128:
+        return "wide"
+    return kind
+
+
+def time_breakdown(results) -> pd.DataFrame:
+    """Per group: runs, runs trained in this call, and their training seconds (one core each). A
+    report-rule run trained together with its row counts only the epochs it ran beyond the row."""
+    by_key = {(r.name, r.seed): r for r in results}
+    rows = {}
+    for r in results:
+        group = group_of(r)
+        row = rows.setdefault(group, {"group": GROUPS.get(group, group), "runs": 0, "trained": 0, "seconds": 0.0})
+        row["runs"] += 1
+        if r.cached:
+            continue
+        row["trained"] += 1
+        seconds = r.seconds
+        twin = by_key.get((r.name.removesuffix("_report_rule"), r.seed)) if group == "report_rule" else None
+        if twin is not None and not twin.cached:
+            seconds = max(0.0, r.seconds - twin.seconds)
+        row["seconds"] += seconds
+    order = [g for g in GROUPS if g in rows]
+    table = pd.DataFrame([rows[g] for g in order])
+    table["seconds"] = table["seconds"].round(0)
+    return table
+
+
+def timing_text(results, wall, load_before, load_after, jobs, scheduler) -> str:
+    breakdown = time_breakdown(results)
+    where = (f"the Dask cluster at {scheduler}" if scheduler
+             else f"{jobs} local worker process(es), one BLAS thread each")
+    return (f"Wall time {wall:.0f} s ({wall / 60:.1f} min) on {where}; {int(breakdown['trained'].sum())} of "
+            f"{len(results)} runs trained, the rest from the run cache. Load average (1, 5, 15 min) at the start "
+            f"{', '.join(f'{x:.1f}' for x in load_before)}, at the end {', '.join(f'{x:.1f}' for x in load_after)}. "
+            "Training seconds per group (each run on one core; summed over runs):\n\n"
+            f"{breakdown.to_markdown(index=False)}")
+
+
+def main(names=None, *, quick=False, force=False, list_only=False, progress=True, jobs=None, scheduler=None,
+         cache_dir=None, figures=None) -> int:
+    """Run ``names`` (default: every experiment), every seed, and write the tables and, with
+    ``figures(histories, summary, ablations, folder)``, the figures; 0 on success. ``cache_dir``:
+    the run cache (default ``settings.RUNS_DIR``)."""
     if list_only:
         print(list_experiments())
         return 0
@@ -42,59 +97,47 @@ def main(names=None, *, quick=False, force=False, list_only=False, progress=True
     unknown = [n for n in names if n not in EXPERIMENTS]
     if unknown:
         raise SystemExit(f"unknown experiment(s) {', '.join(unknown)}; `--list` shows the names")
-    out, figures, complete = destinations(names, quick)
+    out, figures_folder, complete = destinations(names, quick)
     if complete:
         names = list(EXPERIMENTS)                     # the committed table keeps the canonical order
-    start, results = time.perf_counter(), []
-    for i, name in enumerate(names, 1):
-        print(f"[{i}/{len(names)}] {name}: {EXPERIMENTS[name].config.describe()}", flush=True)
-        r = run(name, quick=quick, force=force, progress=progress)
-        if r.stop_reason == "interrupted":
-            raise SystemExit("interrupted: finished runs are cached; run the same command to resume")
-        print(f"    test accuracy {100 * r.test_acc:.2f} %, loss {r.test_loss:.4f}, "
-              f"{r.epochs_run} epochs ({r.stop_reason}), {r.seconds:.0f} s"
-              f"{' (cached)' if r.cached else ''}", flush=True)
-        results.append(r)
+    items = [(name, seed) for name in names for seed in EXPERIMENTS[name].seeds]
+    jobs = jobs or os.cpu_count() or 1
+    print(f"{len(items)} runs of {len(names)} experiments "
+          f"({'on ' + scheduler if scheduler else f'{jobs} jobs'}, {'quick' if quick else 'full scale'})", flush=True)
+    load_before, start = os.getloadavg(), time.perf_counter()
+    results = run_many(items, jobs=jobs, scheduler=scheduler, quick=quick, force=force, progress=progress,
+                       cache_dir=cache_dir)
+    wall = time.perf_counter() - start
     table = results_table(results)
-    write_tables(table, out, note=data_note(data_folder(), [r.data_source for r in results]), quick=quick)
-    save_question_figures(results, figures)
-    print(f"\n{table.to_string(index=False)}\n\nwrote {out}/results.csv and results.md and "
-          f"{figures}/reproduce_*.png in {time.perf_counter() - start:.0f} s")
+    summary = seed_summary(table, n_test=n_test_images(quick))
+    for _, row in summary.iterrows():
+        runs = [r for r in results if r.name == row["experiment"]]
+        cached = sum(r.cached for r in runs)
+        tag = " (cached)" if cached == len(runs) else f" ({cached} of {len(runs)} cached)" if cached else ""
+        print(f"  {row['experiment']:32s} {row['n']} seed(s)  test accuracy {spread(row)} %{tag}")
+    timing = timing_text(results, wall, load_before, os.getloadavg(), jobs, scheduler)
+    note = data_note(data_folder(), [r.data_source for r in results])
+    write_tables(table, out, note=note, quick=quick,
+                 text=results_markdown(table, note=note, quick=quick, n_test=n_test_images(quick), timing=timing))
+    if figures is not None:
+        present = set(table["experiment"])
+        ablations = {q: ablation_summary(table, chain) for q, chain in ABLATIONS.items()
+                     if all(name in present for name, _ in chain)}
+        figures(seed_histories(results), summary, ablations, figures_folder)
+    print(f"\n{timing}\n\nwrote {out}/results.csv and results.md" + (f" and {figures_folder}/reproduce_*.png"
+                                                                    if figures is not None else ""))
     if not complete:
         print(f"({'quick' if quick else 'partial'} run: {settings.RESULTS_DIR.name}/ and "
               f"{settings.FIGURES_DIR.name}/ are written only by a full-scale run of every experiment)")
     return 0
 
 
+def n_test_images(quick) -> int:
+    """Images in the test set: 10,000, or the quick subset's."""
+    return 10 * settings.QUICK["n_eval_per_class"] if quick else 10_000
+
+
 def data_folder() -> Path:
-    """The CIFAR-10 folder the runs used (already present: every run loaded it)."""
+    """The CIFAR-10 folder the runs used (already present: every run looked it up)."""
     from ..data import locate_cifar10
     return locate_cifar10(download=False)
-
-
-def save_question_figures(results, folder) -> list[Path]:
-    """One figure per question: the validation accuracy of each of its runs, epoch by epoch,
-    written as ``<folder>/reproduce_<question>.png``."""
-    from matplotlib.figure import Figure  # no pyplot: no GUI backend, nothing left open
-
-    by_question = {}
-    for r in results:
-        by_question.setdefault(r.experiment.question, []).append(r)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for question, runs in by_question.items():
-        fig = Figure(figsize=(6, 3.6))
-        ax = fig.subplots()
-        for r in runs:
-            ax.plot(r.history["epoch"], r.history["val_acc"], label=r.name)
-        ax.set(xlabel="epoch", ylabel="val acc", title=f"{question}: validation accuracy")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-        fig.tight_layout()
-        path = folder / f"reproduce_{question}.png"
-        tmp = folder / f".reproduce_{question}.{os.getpid()}.tmp.png"
-        fig.savefig(tmp, dpi=100, bbox_inches="tight")
-        tmp.replace(path)
-        paths.append(path)
-    return paths

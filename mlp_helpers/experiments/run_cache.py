@@ -4,7 +4,8 @@ An entry is a folder ``<name>-[quick-]<digest>`` holding ``result.json`` (the su
 key), ``history.csv`` and ``params.npz``. The key covers everything a run's numbers depend on:
 
 - the configuration (every hyperparameter),
-- the data: the fingerprint of the CIFAR-10 copy (``Dataset.source``),
+- the data: the fingerprint of the CIFAR-10 copy (``Dataset.source``, computed from a few KB of the
+  files, so looking a run up loads no data),
 - the scale: the quick setting's sizes (``settings.QUICK``) for a quick run, None for a full one,
 - the code: ``code_version()``, a hash of the source of every module on the training path.
 
@@ -35,7 +36,7 @@ FORMAT = 2                       # bump when the layout of an entry changes
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # The modules whose source decides a run's numbers (relative to the package folder).
 CODE_FILES = ("model/*.py", "training/*.py", "data/normalisation.py", "data/dataset.py",
-              "data/images.py", "experiments/runner.py")
+              "data/images.py", "data/recompressed.py", "experiments/runner.py", "experiments/stopping.py")
 STALE_SECONDS = 600              # leftover temporary folders older than this are removed
 FILES = ("result.json", "history.csv", "params.npz")
 

@@ -1,21 +1,26 @@
 """Train one experiment, or load it from the run cache, and evaluate it on the test set.
 
-``run(experiment)`` is what the notebooks and ``python -m mlp_helpers reproduce`` call: it loads
-the data of the protocol (40,000 / 10,000 / 10,000; a small class-balanced subset in the quick
-setting), reuses a cached run if nothing it depends on changed (see ``run_cache``), else trains
-with early stopping, evaluates the best weights on the test set and caches the result.
+``run(experiment)`` is what the notebooks call: it reuses a cached run if nothing it depends on
+changed (see ``run_cache``; the key needs only the data's fingerprint, so a hit loads no data),
+else loads the data of the protocol (40,000 / 10,000 / 10,000; a small class-balanced subset in the
+quick setting), trains with early stopping, evaluates the kept weights on the test set and caches
+the result. ``train_runs`` is the training step alone (no cache), also what parallel workers run
+(``parallel.run_many``); it trains with one BLAS thread, so a run gives the same numbers wherever
+it ran.
 """
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from .. import settings
-from ..data import flip_half, load_dataset
+from ..data import N_FEATURES, data_fingerprint, flip_half, load_dataset, locate_cifar10
+from ..data.recompressed import load_recompressed_dataset, recompressed_source
 from ..model.network import MLP
 from ..model.penalties import make_penalty
 from ..training.loop import fit
@@ -23,6 +28,7 @@ from ..training.optim import SGD
 from ..training.schedules import make_schedule
 from . import run_cache
 from .configs import Experiment, as_experiment
+from .stopping import Jointly, make_stopper
 
 EXPLORER_PER_CLASS = {"full": 300, "quick": 100}    # training images per class for the explorers
 EXPLORER_EVAL_PER_CLASS = 100
@@ -35,12 +41,39 @@ def cached_dataset(normalisation, n_per_class, n_eval_per_class):
     return load_dataset(normalisation, n_per_class=n_per_class, n_eval_per_class=n_eval_per_class)
 
 
+@lru_cache(maxsize=1)
+def cached_recompressed(normalisation, quality, n_per_class, n_eval_per_class):
+    return load_recompressed_dataset(normalisation, quality, n_per_class=n_per_class,
+                                     n_eval_per_class=n_eval_per_class)
+
+
+def protocol_sizes(quick=None) -> tuple:
+    """(training images per class, validation/test images per class): (None, None) at full scale."""
+    if settings.quick_mode(quick):
+        return settings.QUICK["n_per_class"], settings.QUICK["n_eval_per_class"]
+    return None, None
+
+
 def protocol_dataset(normalisation="per_image", quick=None):
     """The report's protocol: 40k/10k/10k, normalised; the quick subset (``settings.QUICK``)
     when ``settings.quick_mode(quick)``."""
-    if settings.quick_mode(quick):
-        return cached_dataset(normalisation, settings.QUICK["n_per_class"], settings.QUICK["n_eval_per_class"])
-    return cached_dataset(normalisation, None, None)
+    return cached_dataset(normalisation, *protocol_sizes(quick))
+
+
+def dataset_for(config, quick=None):
+    """The data ``config`` trains on: the protocol's, or its JPEG re-compressed probe copy."""
+    if config.recompress_jpeg is not None:
+        return cached_recompressed(config.normalisation, config.recompress_jpeg, *protocol_sizes(quick))
+    return protocol_dataset(config.normalisation, quick)
+
+
+def data_source(config) -> str:
+    """The ``Dataset.source`` that ``dataset_for(config)`` will have, without loading any data: the
+    fingerprint of the CIFAR-10 copy (a few KB read once per process), marked for a re-compressed copy."""
+    fingerprint = data_fingerprint(locate_cifar10())
+    if config.recompress_jpeg is not None:
+        return recompressed_source(fingerprint, config.recompress_jpeg)
+    return fingerprint
 
 
 def explorer_dataset(normalisation="per_image", n_per_class=None):
@@ -59,14 +92,20 @@ def build_model(config, n_inputs=3072, n_classes=10) -> MLP:
                init=config.init, seed=config.seed)
 
 
-def parameter_shapes(config, n_inputs=3072, n_classes=10) -> dict:
-    """Name -> shape of every parameter the network of ``config`` has."""
-    return {k: v.shape for k, v in build_model(config, n_inputs, n_classes).params.items()}
+def parameter_shapes(config, n_inputs=N_FEATURES, n_classes=10) -> dict:
+    """Name -> shape of every parameter the network of ``config`` has (no network is built):
+    W<l> (fan_in, fan_out) and b<l> (fan_out,), as ``MLP`` makes them."""
+    sizes = [n_inputs, *config.hidden, n_classes]
+    shapes = {}
+    for l, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:]), 1):
+        shapes[f"W{l}"], shapes[f"b{l}"] = (fan_in, fan_out), (fan_out,)
+    return shapes
 
 
-def train_config(config, data, *, epochs=None, progress=True, callback=None):
+def train_config(config, data, *, epochs=None, progress=True, callback=None, early_stopping=None):
     """Build, train and return ``(model, TrainResult)`` for ``config`` on ``data``
-    (``epochs`` overrides ``config.epochs``; ``callback(history)`` runs after every epoch)."""
+    (``epochs`` overrides ``config.epochs``; ``callback(history)`` runs after every epoch;
+    ``early_stopping`` overrides the rule ``config.stopping`` names)."""
     epochs = config.epochs if epochs is None else epochs
     model = build_model(config, data.x_train.shape[1])
     optimizer = SGD(lr=config.lr, momentum=config.momentum, nesterov=config.nesterov)
@@ -75,7 +114,7 @@ def train_config(config, data, *, epochs=None, progress=True, callback=None):
                  penalty=make_penalty(config.penalty, config.lam), patience=config.patience,
                  monitor=config.monitor, schedule=schedule, seed=config.seed,
                  augment=flip_half if config.augment_flip else None, callback=callback,
-                 progress=progress)
+                 progress=progress, early_stopping=early_stopping or make_stopper(config))
     return model, result
 
 
@@ -105,6 +144,10 @@ class RunResult:
         return self.experiment.config
 
     @property
+    def seed(self):
+        return self.experiment.config.seed
+
+    @property
     def epochs_run(self):
         return len(self.history)
 
@@ -122,40 +165,85 @@ class RunResult:
         return net
 
 
+def train_runs(experiments, *, quick=None, progress=False) -> list[RunResult]:
+    """Train ``experiments`` (no cache) and return their results, in order. They must differ at most
+    in ``config.stopping``: then ONE training run serves them all (``stopping.Jointly``), each getting
+    what a run of its own would have given. BLAS is held to one thread, so the numbers do not depend
+    on where this runs (a notebook, a joblib worker, a Dask worker)."""
+    experiments = [as_experiment(e) for e in experiments]
+    base = experiments[0].config if experiments else None
+    if base is None or any(replace(e.config, stopping=base.stopping) != base for e in experiments):
+        raise ValueError("train_runs trains together only configs that differ in their stopping rule alone")
+    quick = settings.quick_mode(quick)
+    epochs = min(base.epochs, settings.QUICK["max_epochs"]) if quick else None
+    with threadpool_limits(limits=1, user_api="blas"):
+        data = dataset_for(base, quick)
+        if len(experiments) == 1:
+            model, result = train_config(base, data, epochs=epochs, progress=progress)
+            return [finish(experiments[0], model, data, quick, result.history, result.best_epoch,
+                           result.stop_reason, result.seconds)]
+        joint = Jointly(make_stopper(e.config) for e in experiments)
+        model, result = train_config(base, data, epochs=epochs, progress=progress, early_stopping=joint)
+        final, outcomes = model.get_params(), []
+        for i, experiment in enumerate(experiments):
+            stopped, best_epoch, reason = joint.outcome(i, model, final, result.stop_reason)
+            history = result.history if stopped is None else result.history.iloc[:stopped].copy()
+            outcomes.append(finish(experiment, model, data, quick, history, best_epoch, reason,
+                                   float(history["seconds"].sum())))
+        return outcomes
+
+
+def finish(experiment, model, data, quick, history, best_epoch, stop_reason, seconds) -> RunResult:
+    """The RunResult of a trained ``model``: its test loss and accuracy and a copy of its weights."""
+    test_loss, test_acc = model.evaluate(data.x_test, data.y_test)
+    return RunResult(experiment, history, int(best_epoch), stop_reason, float(test_loss), float(test_acc),
+                     float(seconds), quick, model.get_params(), cached=False,
+                     data_source=getattr(data, "source", ""))       # no fingerprint: never cached
+
+
+def lookup(experiment, *, quick, cache_dir) -> RunResult | None:
+    """The cached run of ``experiment`` (None on a miss). Loads no data: the key needs only the
+    copy's fingerprint, the quick sizes, the config and the code version."""
+    source = data_source(experiment.config)
+    if not source:
+        return None
+    return load_cached(cache_dir, experiment, run_cache.key(experiment.config, source, quick),
+                       parameter_shapes(experiment.config))
+
+
+def store(result, cache_dir, *, replace=False):
+    """Cache a freshly trained ``result`` (not one without a data fingerprint, nor an interrupted one);
+    a failure to write is reported in one line and the result kept. Returns the folder or None."""
+    if not result.data_source or result.stop_reason == "interrupted" or result.cached:
+        return None
+    run_key = run_cache.key(result.config, result.data_source, result.quick)
+    summary = {"name": result.name, "best_epoch": result.best_epoch, "stop_reason": result.stop_reason,
+               "test_loss": result.test_loss, "test_acc": result.test_acc, "seconds": result.seconds,
+               "quick": result.quick}
+    folder = run_cache.folder_for(cache_dir, result.name, run_key)
+    last = len(result.config.hidden) + 1
+    shapes = parameter_shapes(result.config, result.params["W1"].shape[0], result.params[f"b{last}"].shape[-1])
+    try:
+        return run_cache.save(folder, run_key, summary, result.history, result.params, shapes=shapes, replace=replace)
+    except (OSError, run_cache.CacheError) as err:      # e.g. a full disk: keep the result anyway
+        print(f"could not cache the run in {folder} ({err}); the result is not saved", file=sys.stderr)
+        return None
+
+
 def run(experiment, *, quick=None, cache_dir=None, progress=True, force=False) -> RunResult:
-    """Train one experiment (a name from ``EXPERIMENTS``, an ``Experiment`` or a ``Config``), or
-    load it from ``cache_dir`` (default ``settings.RUNS_DIR``) if the same configuration already
-    ran, under any name, on the same data, at the same scale, with the same code. ``force``
-    retrains and replaces the cached run. A run stopped with Ctrl-C is returned but not cached."""
+    """Train one experiment (a name from ``EXPERIMENTS``, an ``Experiment`` or a ``Config``; seed
+    ``config.seed``), or load it from ``cache_dir`` (default ``settings.RUNS_DIR``) if the same
+    configuration already ran, under any name, on the same data, at the same scale, with the same
+    code. ``force`` retrains and replaces the cached run. A run stopped with Ctrl-C is returned but
+    not cached. Several seeds or runs at once: ``run_seeds``, ``run_many``."""
     experiment = as_experiment(experiment)
-    config = experiment.config
     quick = settings.quick_mode(quick)
     cache_dir = Path(settings.RUNS_DIR if cache_dir is None else cache_dir)
     run_cache.remove_leftovers(cache_dir)
-    data = protocol_dataset(config.normalisation, quick)
-    source = getattr(data, "source", "")          # no fingerprint: the data is unknown, no caching
-    run_key = run_cache.key(config, source, quick)
-    shapes = parameter_shapes(config, data.x_train.shape[1])
-    if source and not force:
-        cached = load_cached(cache_dir, experiment, run_key, shapes)
-        if cached is not None:
-            return cached
-    epochs = min(config.epochs, settings.QUICK["max_epochs"]) if quick else None
-    model, result = train_config(config, data, epochs=epochs, progress=progress)
-    test_loss, test_acc = model.evaluate(data.x_test, data.y_test)
-    outcome = RunResult(experiment, result.history, result.best_epoch, result.stop_reason,
-                        float(test_loss), float(test_acc), result.seconds, quick, model.get_params(),
-                        cached=False, data_source=source)
-    if source and result.stop_reason != "interrupted":
-        summary = {"name": experiment.name, "best_epoch": outcome.best_epoch,
-                   "stop_reason": outcome.stop_reason, "test_loss": outcome.test_loss,
-                   "test_acc": outcome.test_acc, "seconds": outcome.seconds, "quick": quick}
-        folder = run_cache.folder_for(cache_dir, experiment.name, run_key)
-        try:
-            run_cache.save(folder, run_key, summary, outcome.history, outcome.params, shapes=shapes,
-                           replace=force)
-        except (OSError, run_cache.CacheError) as err:      # e.g. a full disk: keep the result anyway
-            print(f"could not cache the run in {folder} ({err}); the result is not saved", file=sys.stderr)
+    if not force and (hit := lookup(experiment, quick=quick, cache_dir=cache_dir)) is not None:
+        return hit
+    (outcome,) = train_runs([experiment], quick=quick, progress=progress)
+    store(outcome, cache_dir, replace=force)
     return outcome
 
 

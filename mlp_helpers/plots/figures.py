@@ -2,6 +2,10 @@
 
 Every function returns the matplotlib Figure it drew, so a notebook can show it
 and ``save_figure`` can write it into ``figures/``.
+
+Sizes: JupyterLab shrinks an inline figure (100 dpi) that is wider than the output area (about
+900-1100 px in a laptop window), and its labels with it. No figure here is wider than
+``FULL_WIDTH`` inches, so each is shown at (nearly) its own size.
 """
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .data import CLASS_NAMES, images
-from .experiments import RUNS_DIR, quick_mode
+from ..data import CLASS_NAMES, images
+from ..settings import figures_dir
 
-FIGURES_DIR = Path(__file__).resolve().parents[1] / "figures"
-QUICK_FIGURES_DIR = RUNS_DIR / "quick-figures"
+FULL_WIDTH = 9.0     # inches: the widest figure (900 px inline), e.g. plt.subplots(1, 2, figsize=(FULL_WIDTH, 3.4))
+HALF_WIDTH = 5.5     # one panel
 
 
 def save_figure(fig, name, folder=None):
@@ -22,9 +26,7 @@ def save_figure(fig, name, folder=None):
 
     The default folder is ``figures/``; in quick mode (tests) it is ``runs/quick-figures/``, so a
     test run never overwrites the figures of a full run that the README shows."""
-    if folder is None:
-        folder = QUICK_FIGURES_DIR if quick_mode() else FIGURES_DIR
-    folder = Path(folder)
+    folder = Path(figures_dir() if folder is None else folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     tmp = folder / f".{name}.tmp.png"
@@ -37,7 +39,7 @@ def plot_history(history, title=None, best_epoch=None, axes=None):
     """Train-versus-validation loss (left) and accuracy (right) per epoch.
 
     history: DataFrame with epoch, train_loss, val_loss, train_acc, val_acc."""
-    fig, axes = _figure(axes, ncols=2, figsize=(10, 3.6))
+    fig, axes = _figure(axes, ncols=2, figsize=(FULL_WIDTH, 3.4))
     for ax, metric, label in zip(axes, ("loss", "acc"), ("cross-entropy loss", "accuracy")):
         ax.plot(history["epoch"], history[f"train_{metric}"], label="train", color="C0")
         ax.plot(history["epoch"], history[f"val_{metric}"], label="validation", color="C1")
@@ -54,7 +56,7 @@ def plot_history(history, title=None, best_epoch=None, axes=None):
 
 def plot_comparison(histories, metric="val_acc", title=None, axes=None):
     """One curve of ``metric`` per labelled history: ``{"lr=0.01": history, ...}``."""
-    fig, (ax,) = _figure(axes, ncols=1, figsize=(6, 3.6))
+    fig, (ax,) = _figure(axes, ncols=1, figsize=(HALF_WIDTH, 3.4))
     for label, history in histories.items():
         ax.plot(history["epoch"], history[metric], label=label)
     ax.set(xlabel="epoch", ylabel=metric.replace("_", " "), title=title)
@@ -67,7 +69,8 @@ def plot_comparison(histories, metric="val_acc", title=None, axes=None):
 def plot_image_grid(x_uint8, y, per_class=8, class_names=CLASS_NAMES, seed=0):
     """``per_class`` random images of each class, one row per class. x_uint8 (N, 3072)."""
     rng = np.random.default_rng(seed)
-    fig, axes = plt.subplots(len(class_names), per_class, figsize=(per_class * 0.9, len(class_names) * 0.95))
+    size = min(0.9, FULL_WIDTH / per_class)
+    fig, axes = plt.subplots(len(class_names), per_class, figsize=(per_class * size, len(class_names) * size * 1.05))
     for c, name in enumerate(class_names):
         picks = rng.choice(np.flatnonzero(y == c), size=per_class, replace=False)
         for ax, image in zip(axes[c], images(x_uint8[picks])):
@@ -83,7 +86,8 @@ def plot_first_layer_weights(W1, n=32, ncols=8):
     each rescaled to its own min..max so the pattern, not the scale, is visible."""
     n = min(n, W1.shape[1])
     rows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(rows, ncols, figsize=(ncols * 1.1, rows * 1.1))
+    size = min(1.1, FULL_WIDTH / ncols)
+    fig, axes = plt.subplots(rows, ncols, figsize=(ncols * size, rows * size))
     for j, ax in enumerate(np.ravel(axes)):
         ax.axis("off")
         if j < n:
@@ -119,12 +123,18 @@ def plot_confusion_matrix(counts, class_names=CLASS_NAMES, title=None):
 
 
 def plot_activation_histograms(outputs, labels, bins=50):
-    """Histograms of hidden-layer outputs, one panel each: saturation shows as spikes at the
-    ends of tanh/sigmoid's range, dead ReLUs as a spike at 0."""
-    fig, axes = plt.subplots(1, len(outputs), figsize=(4 * len(outputs), 3), squeeze=False)
-    for ax, a, label in zip(axes[0], outputs, labels):
+    """Histograms of hidden-layer outputs, one panel each (rows of at most three; ``fig.axes[i]``
+    is panel i): saturation shows as spikes at the ends of tanh/sigmoid's range, dead ReLUs as a
+    spike at 0."""
+    ncols = min(len(outputs), 3)
+    rows = -(-len(outputs) // ncols)
+    fig, axes = plt.subplots(rows, ncols, figsize=(min(FULL_WIDTH, 3.2 * ncols), 2.8 * rows), squeeze=False)
+    for ax in axes.ravel()[len(outputs):]:
+        fig.delaxes(ax)
+    for ax, a, label in zip(axes.ravel(), outputs, labels):
         ax.hist(np.ravel(a), bins=bins, color="C2")
-        ax.set(title=label, xlabel="unit output", ylabel="count")
+        ax.set_title(label, fontsize=9)
+        ax.set(xlabel="unit output", ylabel="count")
     fig.tight_layout()
     return fig
 

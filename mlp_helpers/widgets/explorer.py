@@ -1,100 +1,84 @@
-"""Interactive explorers: move a slider, retrain on a quick subset, watch the curves.
+"""TrainingExplorer: move a slider, retrain on a small subset, watch the curves grow epoch by epoch.
 
-This is the only module that knows ipywidgets. An explorer trains with
-``experiments.train_config`` and draws with ``plots.plot_history``; every
-result is cached by its settings, so returning to a setting is instant.
-Sliders use ``continuous_update=False``: training starts when the slider is
-released, not at every pixel it passes. The curves are a PNG in an ``Image``
-widget rather than a figure printed into an ``Output`` widget: an ``Output``
-widget can hang headless executors (nbconvert/nbclient), and the PNG is kept in
-the saved widget state, so a reopened notebook still shows the last plot.
+The curves are a PNG in an ``Image`` widget (an ``Output`` widget can hang headless executors such as
+nbclient, and the PNG is kept in the saved widget state). One reused figure (``plots.LiveCurves``) is
+redrawn after every epoch through ``fit``'s callback; axes are fixed per explorer, the current run
+is bold over thin traces of the last few settings, and "keep this run" holds a run on the chart.
 
-Code (and tests) can drive an explorer like a student would:
-``explorer.set(lr=0.1)`` moves the sliders and retrains once;
-``explorer.history`` and ``explorer.plotted_data()`` expose what is shown.
+In a Jupyter kernel training runs on a worker thread with one BLAS thread, so the kernel keeps
+receiving slider moves: a new move cancels the running training at its next epoch boundary, and a
+setting trained before (the cache key is the snapped slider values) shows at once. Displaying the
+explorer waits for its first run, so a notebook executed headless saves a finished plot. Outside a
+kernel (tests, scripts) every call trains in the calling thread and returns when done.
+
+Code drives an explorer as a student would: ``explorer.set(lr=0.1)`` moves the sliders and returns
+when that run has finished; ``explorer.history``, ``explorer.result`` and ``plotted_data()`` expose
+what is shown.
 """
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
-from io import BytesIO
 
-import ipywidgets as widgets
-import matplotlib.pyplot as plt
-import numpy as np
-from IPython.display import display
-
-from .experiments import Config, train_config
-from .plots import plot_history
-
-_STYLE = {"description_width": "110px"}
-_LAYOUT = widgets.Layout(width="420px")
-
-
-def _log_slider(description, value, low, high):
-    return widgets.FloatLogSlider(value=value, base=10, min=low, max=high, step=0.25,
-                                  description=description, readout_format=".1e",
-                                  continuous_update=False, style=_STYLE, layout=_LAYOUT)
-
-
-def _options(description, options, value):
-    return widgets.SelectionSlider(options=options, value=value, description=description,
-                                   continuous_update=False, style=_STYLE, layout=_LAYOUT)
-
-
-def _dropdown(description, options, value):
-    return widgets.Dropdown(options=options, value=value, description=description,
-                            style=_STYLE, layout=_LAYOUT)
-
-
-# Each control: how to build it from the base config, and how it maps back to a Config field.
-CONTROLS = {
-    "lr": lambda c: _log_slider("learning rate", c.lr, -4, 0.5),
-    "lam": lambda c: _log_slider("λ (penalty)", c.lam or 1e-4, -6, -1),
-    "penalty": lambda c: _dropdown("penalty", ["none", "l1", "l2"], c.penalty),
-    "hidden_units": lambda c: _options("hidden units", [16, 32, 64, 128, 256, 512], c.hidden[0]),
-    "hidden_layers": lambda c: _options("hidden layers", [1, 2, 3], len(c.hidden)),
-    "momentum": lambda c: widgets.FloatSlider(value=c.momentum, min=0, max=0.99, step=0.01,
-                                              description="momentum", continuous_update=False,
-                                              style=_STYLE, layout=_LAYOUT),
-    "batch_size": lambda c: _options("batch size", [16, 32, 64, 128, 256, 512], c.batch_size),
-    "activation": lambda c: _dropdown("activation", ["tanh", "sigmoid", "relu", "leaky_relu"], c.activation),
-    "init": lambda c: _dropdown("initialiser", ["xavier", "he", "small_gaussian"], c.init or "xavier"),
-}
+from ..experiments.configs import Config
+from ..experiments.runner import train_config
+from ..plots.live import LiveCurves, Run
+from ..plots.notation import format_number, format_setting
+from ..training.loop import StopTraining
+from .controls import CONTROLS, control_values, grid, labelled, make_control, nearest, snap
+from .runner import JobQueue, in_kernel, one_blas_thread
+from .view import ExplorerView
 
 
 class TrainingExplorer:
     """Sliders for the chosen hyperparameters above live train/validation curves.
 
-    data: a Dataset (use a small subset, e.g. ``experiments.explorer_data()``).
-    base: the Config the sliders start from. controls: names from ``CONTROLS``.
-    epochs: epochs per training run; patience None by default, to show whole curves."""
+    data: a Dataset (a small subset: ``experiments.explorer_dataset()``). base: the Config the
+    sliders start from. controls: names from ``CONTROLS``. epochs: epochs per run (patience None by
+    default, to show whole curves). loss_range, acc_range: the fixed y ranges. recent: how many
+    earlier settings stay drawn as thin traces. background: train on a worker thread (default: when
+    running in a Jupyter kernel). title: an optional caption before the setting in the plot title."""
 
-    def __init__(self, data, base=Config(), controls=("lr", "momentum"), epochs=15,
-                 patience=None, title=None):
+    def __init__(self, data, base=None, controls=("lr", "momentum"), epochs=15, patience=None, title=None,
+                 loss_range=(0.0, 3.5), acc_range=(0.0, 1.0), recent=3, background=None):
         unknown = set(controls) - set(CONTROLS)
         if unknown:
             raise ValueError(f"unknown controls {sorted(unknown)}; choose from {sorted(CONTROLS)}")
-        self.data, self.epochs, self.title = data, epochs, title
-        self.base = replace(base, epochs=epochs, patience=patience)
-        self.controls = {name: CONTROLS[name](self.base) for name in controls}
-        self.cache = {}
-        self.history = None
-        self.figure = None
+        self.data, self.epochs, self.title, self.n_recent = data, int(epochs), title, int(recent)
+        self.base = replace(base or Config(), epochs=self.epochs, patience=patience)
+        self.background = in_kernel() if background is None else bool(background)
+        self.controls = {name: make_control(name, self.base) for name in controls}
+        self.cache = {}            # config key -> TrainResult of a finished run
+        self.labels = {}           # config key -> {control: value} of that setting
+        self.recent, self.kept = [], []        # config keys: earlier settings (newest first), kept runs
+        self.events = []           # (what, setting, epochs): "trained", "cached", "cancelled", "error"
+        self.current_key = self.result = self.history = None
+        self.curves = LiveCurves(self.epochs, loss_range, acc_range)
+        self._lock = threading.RLock()         # one thread at a time draws and changes the state
+        self.view = ExplorerView(self.controls, self.curves, self._lock, on_keep=self._on_keep,
+                                 on_clear=self._on_clear)
+        self.widget, self.status, self.image = self.view.widget, self.view.status, self.view.image
+        self._generation = 0                   # +1 per requested setting; a run of an older one stops
+        self._started = 0.0
+        self._jobs = JobQueue(self.background)
         self._muted = False
-        self.status = widgets.HTML()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="1000px"))
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([*self.controls.values(), self.status, self.image])
         self.update()
+        if self.background:
+            self.view.wait_for_first_run(self.wait)
 
-    def config(self):
+    # ------------------------------------------------------------ settings ---
+    def values(self) -> dict:
+        """{control: value} as the sliders stand."""
+        return control_values(self.controls)
+
+    def config(self) -> Config:
         """The Config the controls currently describe."""
-        values = {name: c.value for name, c in self.controls.items()}
-        changes = {k: values[k] for k in ("lr", "momentum", "batch_size", "activation", "penalty", "init")
+        values = self.values()
+        changes = {k: values[k] for k in ("lr", "momentum", "batch_size", "activation", "penalty", "init", "lam")
                    if k in values}
-        if "lam" in values:
-            changes["lam"] = values["lam"]
         if changes.get("penalty", self.base.penalty) == "none":
             changes["lam"] = 0.0
         units = values.get("hidden_units", self.base.hidden[0])
@@ -102,57 +86,193 @@ class TrainingExplorer:
         changes["hidden"] = (units,) * layers
         return replace(self.base, **changes)
 
-    def set(self, **values):
-        """Move several controls at once (as a student would), then retrain once."""
+    def describe(self, values=None, names=None) -> str:
+        """A setting in the text's notation, e.g. 'lr = 0.03, momentum 0.9' (``names``: only those)."""
+        values = self.values() if values is None else values
+        if values.get("penalty") == "none":
+            values = {k: v for k, v in values.items() if k != "lam"}
+        return format_setting(**{k: v for k, v in values.items() if names is None or k in names})
+
+    # ---------------------------------------------------------- driving it ---
+    def set(self, wait=True, **values):
+        """Move several controls at once (as a student would), then retrain once. Returns when the
+        run has finished, unless wait=False. Values are snapped to the sliders' grids."""
         unknown = set(values) - set(self.controls)
         if unknown:
             raise ValueError(f"this explorer has no control(s) {sorted(unknown)}; it has {sorted(self.controls)}")
         self._muted = True
         try:
-            for name, value in values.items():
-                self.controls[name].value = value
+            for name in sorted(values, key=lambda n: n != "penalty"):     # the penalty sets λ's grid
+                control = self.controls[name]
+                control.value = snap(name, values[name], [v for _, v in control.options])
+                self._fit_lambda_grid()
         finally:
             self._muted = False
         self.update()
+        if wait:
+            self.wait()
 
-    def update(self):
-        """Train (or fetch from the cache) the current setting and redraw."""
-        config = self.config()
-        key = config.key()
-        cached = key in self.cache
-        if not cached:
-            self.status.value = "<i>training…</i>"
-            _, result = train_config(config, self.data, progress=False)
-            self.cache[key] = result
-        result = self.cache[key]
-        self.history = result.history
-        final = result.history.iloc[result.best_epoch - 1] if result.best_epoch else None
-        summary = "" if final is None else (
-            f"best epoch {result.best_epoch}: validation accuracy {final.val_acc:.3f}, loss {final.val_loss:.3f}")
-        warning = f" <b style='color:#b00'>{result.message}</b>" if result.stop_reason == "diverged" else ""
-        self.status.value = f"{'(cached) ' if cached else ''}{summary} ({result.seconds:.1f} s){warning}"
-        self._draw(result)
+    def wait(self, timeout=None) -> bool:
+        """Block until the explorer is not training; False if ``timeout`` seconds passed first."""
+        return self._jobs.wait(timeout)
 
-    def plotted_data(self):
-        """The y-values of every line currently drawn, keyed by 'axis/label'."""
-        if self.figure is None:
-            return {}
-        return {f"{i}/{line.get_label()}": np.asarray(line.get_ydata(), dtype=float)
-                for i, ax in enumerate(self.figure.axes) for line in ax.get_lines()}
+    def pin(self, keep=True):
+        """Keep the current run on the chart (the "keep this run" toggle)."""
+        self.view.keep.value = bool(keep)
+
+    def plotted_data(self, traces=False):
+        """The y-values of the current run's lines, keyed by 'axis/train' and 'axis/validation'
+        (axis 0: loss, 1: accuracy); with traces=True also the earlier and kept runs'."""
+        with self._lock:
+            return self.curves.plotted_data(traces)
+
+    def drawn(self) -> dict:
+        """What the chart shows: {'current': label, 'traces': [labels of earlier and kept runs]}."""
+        with self._lock:
+            return {"current": self.curves.current_label, "traces": list(self.curves.trace_labels)}
 
     def _on_change(self, change):
         if not self._muted:
+            self._fit_lambda_grid()
             self.update()
 
-    def _draw(self, result):
-        self.figure = plot_history(result.history, title=self.title or self.config().describe(),
-                                   best_epoch=result.best_epoch or None)
-        png = BytesIO()
-        self.figure.savefig(png, format="png", dpi=90, bbox_inches="tight")
-        # Closed for pyplot (so the inline backend never draws it too); the Figure object
-        # keeps its lines for plotted_data().
-        plt.close(self.figure)
-        self.image.value = png.getvalue()
+    def _fit_lambda_grid(self):
+        """Give λ's slider the grid of the chosen penalty, at the notch nearest to its value."""
+        penalty, slider = self.values().get("penalty"), self.controls.get("lam")
+        if slider is None or penalty in (None, "none"):
+            return
+        options = grid("lam", self.base, penalty)
+        if tuple(v for _, v in slider.options) != options:
+            muted, self._muted = self._muted, True
+            try:
+                value = nearest(options, slider.value)
+                slider.options = labelled("lam", options)
+                slider.value = value
+            finally:
+                self._muted = muted
+
+    def _on_keep(self, keep):
+        with self._lock:
+            key = self.current_key
+            if keep and key not in self.kept:
+                self.kept.append(key)
+            elif not keep and key in self.kept:
+                self.kept.remove(key)
+            self._draw(training=self.result is None)
+
+    def _on_clear(self):
+        with self._lock:
+            self.kept.clear()
+            self.view.set_keep(False)
+            self._draw(training=self.result is None)
+
+    # ------------------------------------------------------------ training ---
+    def update(self):
+        """Show the current setting: from the cache at once, else mark the plot stale and train."""
+        self.view.show_lambda_note(self.values().get("penalty"))
+        config, values = self.config(), self.values()
+        key = config.key()
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            previous = self.current_key
+            if previous is not None and previous != key and previous in self.cache:
+                self.recent = [previous] + [k for k in self.recent if k not in (previous, key)]
+            self.current_key, self.labels[key] = key, values
+            self.view.set_keep(key in self.kept)
+            if key in self.cache:
+                self.result = self.cache[key]
+                self.history = self.result.history
+                self.events.append(("cached", self.describe(values), len(self.history)))
+                self._draw(training=False, cached=True)
+                return
+            self.result = self.history = None
+            self._started = time.perf_counter()
+            self._draw(training=True)
+        self._jobs.submit(lambda: self._train(generation, key, config, values))
+
+    def _train(self, generation, key, config, values):
+        """One run (on the worker thread in a kernel): redraw after every epoch, stop if outdated."""
+        label = self.describe(values)
+
+        def after_epoch(history):
+            with self._lock:
+                if generation != self._generation:
+                    raise StopTraining("cancelled")
+                self.history = history
+                self._progress(history)
+
+        try:
+            with one_blas_thread():
+                _, result = train_config(config, self.data, progress=False, callback=after_epoch)
+        except Exception as err:
+            with self._lock:
+                self.events.append(("error", label, 0))
+                if generation == self._generation:
+                    self.view.show_status(f"<b style='color:#b00'>training {label} failed: {err}</b>")
+            if not self.background:
+                raise
+            return
+        with self._lock:
+            if result.stop_reason == "cancelled":
+                self.events.append(("cancelled", label, len(result.history)))
+                return
+            self.cache[key] = result
+            self.events.append(("trained", label, len(result.history)))
+            if generation == self._generation:
+                self.result, self.history = result, result.history
+                self._draw(training=False)
+
+    # ------------------------------------------------------------- drawing ---
+    def _draw(self, training, cached=False):
+        """Lay out the chart for the current setting and the status line (caller holds the lock)."""
+        runs = [k for k in self.kept if k != self.current_key and k in self.cache]
+        runs += [k for k in self.recent if k not in self.kept and k != self.current_key][:self.n_recent]
+        varying = [name for name in self.controls
+                   if len({repr(self.labels[k].get(name)) for k in (self.current_key, *runs)}) > 1]
+        short = (lambda k: self.describe(self.labels[k], varying)) if varying else (lambda k: "")
+        result = None if training else self.result
+        current = Run(short(self.current_key), self.history, result.best_epoch if result else None)
+        traces = [Run(short(k) or self.describe(self.labels[k]), self.cache[k].history,
+                      kept=k in self.kept) for k in runs]
+        title = self.describe(self.labels[self.current_key])
+        title = f"{self.title}: {title}" if self.title else title
+        self.curves.draw(current, traces, title=title, subtitle=self._summary(result, training), training=training)
+        self.image.value = self.curves.png()
+        self.view.show_status(self._status(result, training, cached))
+
+    def _progress(self, history):
+        """The cheap redraw after an epoch: the current run's lines, the progress texts."""
+        self.curves.update(history, subtitle=f"training: {self._progress_text(len(history))}", training=True)
+        self.image.value = self.curves.png()
+        self.view.show_status(self._status(None, True, epochs_done=len(history)))
+
+    def _progress_text(self, epochs_done):
+        """'epoch 3 of 15, 0.9 s elapsed, about 3.6 s left'."""
+        if not epochs_done:
+            return f"epoch 1 of {self.epochs} under way"
+        elapsed = time.perf_counter() - self._started
+        left = elapsed / epochs_done * (self.epochs - epochs_done)
+        return f"epoch {epochs_done} of {self.epochs}, {elapsed:.1f} s elapsed, about {left:.1f} s left"
+
+    def _summary(self, result, training):
+        if training:
+            return f"training: {self._progress_text(0)}"
+        if result is None or not result.best_epoch:
+            return "no epoch improved on the initial weights"
+        best = result.history.iloc[result.best_epoch - 1]
+        return (f"best epoch {result.best_epoch} (validation accuracy {format_number(round(best.val_acc, 3))}, "
+                f"loss {format_number(round(best.val_loss, 3))})")
+
+    def _status(self, result, training, cached=False, epochs_done=0):
+        setting = self.describe(self.labels[self.current_key])
+        if training:
+            return f"<b>training</b> {setting}: {self._progress_text(epochs_done)}"
+        text = f"{'(cached) ' if cached else ''}{setting}: {self._summary(result, False)}"
+        text += f" (trained in {result.seconds:.1f} s)"
+        if result.stop_reason == "diverged":
+            text += f" <b style='color:#b00'>{result.message}</b>"
+        return text
 
     def _ipython_display_(self):
-        display(self.widget)
+        self.view.display(self.wait, self.describe)

@@ -1,0 +1,121 @@
+"""Small helpers the notebooks' exercises call: public checks, graded asserts, and guards.
+
+    check("02.1", "dW", expected, got)          print expected against got (a public check)
+    assert_close("02.1", "dW", expected, got)   the same, raising AssertionError (a hidden test)
+    forbid("02.1", layers.affine_backward)      while the block runs, the package function raises
+    requires("02.1", affine_backward)           "finish exercise 02.1 first" while it is still the stub
+
+Errors are relative, as CS231n's checks are: max |e - g| / max(1e-8, |e| + |g|), so 1e-7 or less
+means the same numbers up to round-off, and about 1 means unrelated ones.
+"""
+from __future__ import annotations
+
+import contextlib
+import types
+
+import numpy as np
+
+TOLERANCE = 1e-7
+
+
+def relative_error(expected, got):
+    """max |e - g| / max(1e-8, |e| + |g|) over all entries (0.0 for two empty arrays)."""
+    e, g = np.asarray(expected, dtype=np.float64), np.asarray(got, dtype=np.float64)
+    if e.size == 0:
+        return 0.0
+    return float(np.max(np.abs(e - g) / np.maximum(1e-8, np.abs(e) + np.abs(g))))
+
+
+def _describe(value):
+    if value is None:
+        return "None"
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return f"{array.item():.6g}" if np.issubdtype(array.dtype, np.number) else repr(value)
+    shown = ", ".join(f"{v:.4g}" for v in array.ravel()[:4]) + (", ..." if array.size > 4 else "")
+    return f"{array.shape} [{shown}]"
+
+
+def _compare(expected, got, tol):
+    """(ok, text): the comparison's verdict and a one-line description of both values."""
+    text = f"expected {_describe(expected)}  got {_describe(got)}"
+    e = np.asarray(expected)
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False, text + "  (got is not numeric)"
+    if g.shape != e.shape:
+        return False, text + f"  (shape {g.shape} should be {e.shape})"
+    if not np.all(np.isfinite(g)):
+        return False, text + "  (got has NaN or inf)"
+    err = relative_error(e, g)
+    return err <= tol, text + f"  relative error {err:.1e}"
+
+
+def check(exercise, name, expected, got, tol=TOLERANCE):
+    """Print one line, expected against got, and whether they agree; return True if they do."""
+    ok, text = _compare(expected, got, tol)
+    print(f"{exercise} {name}: {text}  " + ("ok" if ok else f"WRONG (should be < {tol:g})"))
+    return ok
+
+
+def assert_close(exercise, name, expected, got, tol=TOLERANCE):
+    """Raise AssertionError naming the exercise and what was expected unless got matches."""
+    ok, text = _compare(expected, got, tol)
+    if not ok:
+        raise AssertionError(f"Exercise {exercise}, {name}: {text} (should be < {tol:g})")
+
+
+def _function(obj):
+    return getattr(obj, "__func__", obj)
+
+
+@contextlib.contextmanager
+def forbid(exercise, *functions):
+    """While the block runs, each package function (or method) raises AssertionError when
+    called, under any name, so a graded test sees the student's own code."""
+    originals = []
+    for fn in map(_function, functions):
+        if not isinstance(fn, types.FunctionType):
+            raise TypeError(f"forbid() needs Python functions or methods, got {fn!r}")
+        message = (f"Exercise {exercise}: your code called the package's {fn.__qualname__}; "
+                   "write it yourself")
+        namespace = {}
+        exec(f"def raiser(*args, **kwargs):\n    raise AssertionError({message!r})", namespace)
+        if fn.__code__.co_freevars:
+            raise TypeError(f"forbid() cannot patch {fn.__qualname__}: it is a closure")
+        originals.append((fn, fn.__code__))
+        fn.__code__ = namespace["raiser"].__code__
+    try:
+        yield
+    finally:
+        for fn, code in originals:
+            fn.__code__ = code
+
+
+def _raises_not_implemented(code):
+    if "NotImplementedError" in code.co_names:
+        return True
+    return any(isinstance(c, types.CodeType) and _raises_not_implemented(c) for c in code.co_consts)
+
+
+def _stubs(obj):
+    """Names of the functions in obj (a function, method or class) that still raise
+    NotImplementedError, i.e. are an exercise's stub."""
+    if isinstance(obj, type):
+        return [n for f in vars(obj).values() for n in _stubs(f)]
+    fn = _function(obj)
+    code = getattr(fn, "__code__", None)
+    return [fn.__qualname__] if code is not None and _raises_not_implemented(code) else []
+
+
+def requires(exercise, *functions):
+    """Stop a cell that uses the student's functions while one is still unfinished, with one
+    line ("finish exercise 02.1 first") instead of a traceback from deep inside numpy."""
+    unfinished = [name for fn in functions for name in _stubs(fn)]
+    if unfinished:
+        error = NotImplementedError(f"finish exercise {exercise} first ({', '.join(unfinished)} "
+                                    "still raises NotImplementedError)")
+        # IPython shows what _render_traceback_ returns instead of the traceback.
+        error._render_traceback_ = lambda: [f"NotImplementedError: {error}"]
+        raise error

@@ -1,0 +1,190 @@
+"""Many runs at once: seeds, ablation steps, whole reproductions, in parallel through joblib.
+
+``run_many([(experiment, seed), ...])`` looks every run up in the run cache first (a hit loads no
+data), trains the misses in parallel, longest first, and caches each as it finishes. Locally the
+work goes to ``jobs`` worker processes (joblib's loky backend; default one per core); with
+``scheduler="tcp://host:port"`` the same calls go to a Dask cluster through joblib's Dask backend
+(the optional ``dask`` extra: ``pip install -e ".[dask]"``). Each run trains with one BLAS thread
+(``runner.train_runs``) from its own seed, so the numbers are the same however and wherever it ran.
+
+Configs that differ only in their stopping rule (a report row and its ``_report_rule`` twin, same
+seed) share one training run (``stopping.Jointly``). A progress bar counts runs done out of runs
+planned and estimates the time left.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from joblib import Parallel, delayed, parallel_config
+from tqdm.auto import tqdm
+
+from .. import settings
+from ..data import N_FEATURES
+from . import run_cache
+from .configs import ABLATIONS, as_experiment
+from .runner import lookup, store, train_runs
+from .stats import ablation_summary, compare
+
+FLOPS_PER_SECOND = 8e10      # one BLAS thread on this 2-core machine, roughly (for ordering and time left)
+RECOMPRESS_SECONDS = 40      # re-compressing the 60,000 images of the JPEG probe, once per worker
+
+
+def expected_epochs(config) -> int:
+    """A guess at the epochs a config runs before its stopping rule ends it (for ordering work)."""
+    if config.patience is None or config.schedule != "constant":
+        return config.epochs
+    if config.monitor == "val_acc":
+        return min(config.epochs, 25)
+    if config.lam >= 1e-3 and config.penalty == "l2":
+        return min(config.epochs, 60)
+    return min(config.epochs, 10)
+
+
+def estimate_seconds(config, quick=False) -> float:
+    """A rough estimate of one run's training time (one BLAS thread): products per epoch x epochs."""
+    sizes = [N_FEATURES, *config.hidden, 10]
+    products = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    if quick:
+        n_train, n_eval = 10 * settings.QUICK["n_per_class"], 10 * settings.QUICK["n_eval_per_class"]
+        epochs = min(expected_epochs(config), settings.QUICK["max_epochs"])
+    else:
+        n_train, n_eval, epochs = 40_000, 10_000, expected_epochs(config)
+    seconds = products * epochs * (6 * n_train + 2 * n_eval) / FLOPS_PER_SECOND
+    return seconds + (RECOMPRESS_SECONDS if config.recompress_jpeg and not quick else 0)
+
+
+def planned(items) -> list:
+    """``items`` as Experiments with their seed set: each item is (experiment, seed) or an experiment
+    (a name, an Experiment or a Config: its own ``config.seed``)."""
+    out = []
+    for item in items:
+        experiment, seed = item if isinstance(item, tuple) else (item, None)
+        experiment = as_experiment(experiment)
+        out.append(experiment if seed is None else experiment.with_seed(seed))
+    return out
+
+
+def training_groups(experiments) -> list[list]:
+    """Experiments grouped so that each group is one training run (same config but the stopping
+    rule), longest first by ``estimate_seconds``."""
+    groups = {}
+    for e in experiments:
+        groups.setdefault(replace(e.config, stopping="best"), []).append(e)
+    return sorted(groups.values(), key=lambda g: estimate_seconds(g[0].config), reverse=True)
+
+
+@contextmanager
+def parallel(jobs=None, scheduler=None):
+    """A joblib ``Parallel`` that yields results as they finish: ``jobs`` local processes, or the
+    Dask cluster at ``scheduler`` (joblib's Dask backend; the client is closed afterwards)."""
+    if scheduler is None:
+        yield Parallel(n_jobs=jobs or os.cpu_count() or 1, return_as="generator_unordered", batch_size=1,
+                       pre_dispatch="n_jobs")
+        return
+    try:
+        from distributed import Client
+    except ImportError as err:
+        raise ImportError("a Dask scheduler needs the dask extra: pip install -e '.[dask]'") from err
+    client = Client(scheduler)
+    try:
+        with parallel_config(backend="dask"):
+            yield Parallel(n_jobs=-1, return_as="generator_unordered", batch_size=1)
+    finally:
+        client.close()
+
+
+def time_left(elapsed, done_estimate, left_estimate, jobs) -> str:
+    if left_estimate <= 0:
+        return ""
+    seconds = elapsed * left_estimate / done_estimate if done_estimate > 0 else left_estimate / max(jobs, 1)
+    return f"~{seconds / 60:.0f} min left" if seconds >= 90 else f"~{seconds:.0f} s left"
+
+
+def run_many(items, *, jobs=None, scheduler=None, quick=None, cache_dir=None, force=False, progress=True) -> list:
+    """Run (or load from the cache) every (experiment, seed) in ``items``; RunResults in the same
+    order. Runs of the same config under several names train once. ``jobs``: local worker processes
+    (default ``os.cpu_count()``; 1 trains in this process); ``scheduler``: a Dask scheduler address
+    instead. ``force`` retrains and replaces cached runs. Ctrl-C keeps every run finished so far."""
+    asked = planned(items)
+    quick = settings.quick_mode(quick)
+    cache_dir = Path(settings.RUNS_DIR if cache_dir is None else cache_dir)
+    run_cache.remove_leftovers(cache_dir)
+    unique = {}
+    for e in asked:
+        unique.setdefault(e.config, e)
+    done = {}
+    for config, e in unique.items():
+        if not force and (hit := lookup(e, quick=quick, cache_dir=cache_dir)) is not None:
+            done[config] = hit
+    groups = training_groups([e for config, e in unique.items() if config not in done])
+    jobs = jobs or os.cpu_count() or 1
+    estimates = {id(g): estimate_seconds(g[0].config, quick) for g in groups}
+    left, finished = sum(estimates.values()), 0.0
+    bar = tqdm(total=len(unique), initial=len(done), desc="runs", unit="run", file=sys.stderr,
+               disable=not progress, bar_format="{desc}: {n_fmt}/{total_fmt} |{bar}| {elapsed}{postfix}")
+    bar.set_postfix_str(time_left(0, 0, left, jobs), refresh=True)
+    start = time.perf_counter()
+    try:
+        if groups:
+            with parallel(jobs, scheduler) as pool:
+                tasks = (delayed(train_group)(g, quick, id(g)) for g in groups)
+                for key, results in pool(tasks):
+                    for r in results:
+                        store(r, cache_dir, replace=force)
+                        done[r.config] = r
+                    finished, left = finished + estimates[key], left - estimates[key]
+                    bar.update(len(results))
+                    bar.set_postfix_str(time_left(time.perf_counter() - start, finished, left, jobs))
+    finally:
+        bar.close()
+    return [replace(done[e.config], experiment=e) for e in asked]
+
+
+def train_group(group, quick, key):
+    """What a worker runs: one training for ``group`` (see ``runner.train_runs``), tagged with ``key``."""
+    return key, train_runs(group, quick=quick, progress=False)
+
+
+def run_seeds(experiment, seeds=None, *, jobs=None, scheduler=None, quick=None, cache_dir=None, force=False,
+              progress=True) -> list:
+    """One RunResult per seed of ``experiment`` (a name, an Experiment or a Config), in seed order;
+    ``seeds`` defaults to the experiment's own (``Experiment.seeds``)."""
+    experiment = as_experiment(experiment)
+    seeds = experiment.seeds if seeds is None else seeds
+    return run_many([(experiment, s) for s in seeds], jobs=jobs, scheduler=scheduler, quick=quick,
+                    cache_dir=cache_dir, force=force, progress=progress)
+
+
+def ablation_runs(question, **kwargs) -> list:
+    """Every seed of every step of the question's ablation chain (``ABLATIONS``), each step once."""
+    if question not in ABLATIONS:
+        raise ValueError(f"no ablation for {question!r}; choose one of {', '.join(ABLATIONS)}")
+    items = [(name, seed) for name, _ in ABLATIONS[question] for seed in as_experiment(name).seeds]
+    return run_many(items, **kwargs)
+
+
+def ablation_table(question, *, jobs=None, scheduler=None, quick=None, cache_dir=None, progress=True):
+    """The question's ablation: one row per step from the report row to our recipe (see
+    ``stats.ablation_summary``), running or loading every seed of every step."""
+    results = ablation_runs(question, jobs=jobs, scheduler=scheduler, quick=quick, cache_dir=cache_dir,
+                            progress=progress)
+    return ablation_summary(results, ABLATIONS[question])
+
+
+def compare_seeds(a, b, *, quick=None, jobs=None) -> dict:
+    """Experiment ``a`` against ``b`` over their own seeds (names, Experiments or lists of RunResults):
+    the difference of mean test accuracy in points, its Welch 95 % interval and the verdict ('<a> better',
+    '<b> better' or 'no measurable difference'). Use it for every "A beats B" sentence."""
+    runs = []
+    for side in (a, b):
+        runs.append(list(side) if isinstance(side, list) else run_seeds(side, quick=quick, jobs=jobs, progress=False))
+    names = [r[0].name for r in runs]
+    if names[0] == names[1]:
+        raise ValueError(f"both sides are {names[0]!r}")
+    return compare(runs[0] + runs[1], names[0], names[1])
+

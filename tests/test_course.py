@@ -1,0 +1,133 @@
+"""The course kit (issue 8): the exercise helpers, and the course check that builds the student
+edition and autogrades three submissions (unsolved, solved, planted bugs) with nbgrader.
+
+The pipeline is course.check.course_check, the same code `make course-check` runs; it runs once on a
+two-exercise fixture (tests/fixtures/course/) and once on the real notebooks.
+"""
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from course.check import PLANTED_BUGS, course_check, plant
+from course.exercise_cells import SOURCE_TAG, list_exercises
+from course.student import build
+from mlp_helpers import exercises
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "course"
+FIXTURE_BUGS = {"01.1": ("missing 1/N", ["grad = 2 * x / x.size"], ["grad = 2 * x"])}
+MIN_EXERCISES = 14
+
+
+def test_check_prints_expected_against_got(capsys):
+    assert exercises.check("02.1", "dW", np.ones((2, 3)), np.ones((2, 3)))
+    assert not exercises.check("02.1", "dW", np.ones((2, 3)), np.ones((3, 2)))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("02.1 dW: expected (2, 3)") and out[0].endswith("ok")
+    assert "WRONG" in out[1] and "shape (3, 2) should be (2, 3)" in out[1]
+
+
+def test_assert_close_names_the_exercise_and_what_was_expected():
+    exercises.assert_close("04.2", "dW", [1.0, -1.0], [1.0, -1.0])
+    with pytest.raises(AssertionError, match=r"Exercise 04\.2, dW: expected \(2,\) \[1, -1\]"):
+        exercises.assert_close("04.2", "dW", [1.0, -1.0], [2.0, -2.0])
+    assert exercises.relative_error([1.0], [1.0 + 1e-9]) < 1e-9
+
+
+def _reference(x):
+    return 2 * x
+
+
+class _Thing:
+    def method(self, x):
+        return x
+
+
+def test_forbid_makes_the_package_function_raise_under_any_name_and_restores_it():
+    alias, thing = _reference, _Thing()
+    with exercises.forbid("01.1", _reference, _Thing.method):
+        with pytest.raises(AssertionError, match=r"Exercise 01\.1: your code called the package's _reference"):
+            alias(1.0)
+        with pytest.raises(AssertionError, match="_Thing.method"):
+            thing.method(1)
+    assert alias(1.0) == 2.0 and thing.method(3) == 3
+
+
+def test_requires_says_finish_the_exercise_first_while_it_is_a_stub():
+    def stub(x):
+        raise NotImplementedError("Exercise 02.1: write the body of stub here")
+
+    exercises.requires("02.1", _reference, _Thing)          # done: nothing happens
+    with pytest.raises(NotImplementedError, match=r"finish exercise 02\.1 first \(.*stub") as info:
+        exercises.requires("02.1", _reference, stub)
+    assert info.value._render_traceback_() == [f"NotImplementedError: {info.value}"]
+
+
+def _edition_leaks(dist):
+    leaks = []
+    for path in sorted((dist / "notebooks").glob("*.ipynb")):
+        for k, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            for marker in ("### BEGIN SOLUTION", "HIDDEN TESTS"):
+                if marker in cell.source:
+                    leaks.append(f"{path.name} cell {k}: {marker}")
+            if SOURCE_TAG in cell.metadata.get("tags", []):
+                leaks.append(f"{path.name} cell {k}: tagged {SOURCE_TAG}")
+    return leaks
+
+
+def _assert_course_check(notebooks, bugs, folder, expected_planted):
+    line, problems, details = course_check(notebooks, bugs, folder)
+    total = details["points"]
+    assert problems == [], line + "\n" + "\n".join(problems)
+    assert line == f"unsolved 0/{total:g}  solved {total:g}/{total:g}  planted-bugs {expected_planted:g}/{total:g}"
+    assert _edition_leaks(Path(folder) / "student") == []
+    unsolved = details["failures"]["unsolved"]
+    assert set(unsolved) == set(details["scores"]["solved"])         # every graded test failed ...
+    for exercise, text in unsolved.items():                           # ... naming its exercise
+        assert re.search(rf"Exercise {re.escape(exercise)}\b", text), text
+    for exercise in bugs:
+        assert "expected" in details["failures"]["planted"][exercise]
+    return details
+
+
+def test_course_check_on_the_fixture(tmp_path):
+    details = _assert_course_check(FIXTURE / "notebooks", FIXTURE_BUGS, tmp_path, expected_planted=1)
+    assert details["points"] == 3
+    student = (tmp_path / "student" / "notebooks" / "01_toy.ipynb").read_text()
+    assert 'raise NotImplementedError(\\"Exercise 01.1: write the body of mean_square here\\")' in student
+    assert "instructor edition only" in student                       # the tagged source cell's note
+
+
+def test_course_check_on_the_notebooks(tmp_path):
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    found = {p.name: list_exercises(p) for p in notebooks}
+    count = sum(len(v) for v in found.values())
+    assert count >= MIN_EXERCISES and all(len(v) >= 2 for v in found.values()), \
+        f"the notebooks have {count} exercises (need >= {MIN_EXERCISES}, >= 2 each): {found}"
+    points = {e: p for v in found.values() for e, p in v}
+    total = sum(points.values())
+    _assert_course_check(ROOT / "notebooks", PLANTED_BUGS, tmp_path,
+                         expected_planted=total - sum(points[e] for e in PLANTED_BUGS))
+
+
+def test_build_fails_loudly_when_a_solved_functions_source_would_show(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for path in (FIXTURE / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            cell.metadata.pop("tags", None)                            # forget the solution-source tag
+        nbformat.write(nb, notebooks / path.name)
+    with pytest.raises(SystemExit, match=r"01_toy.ipynb cell \d+: shows the source of a solved function"):
+        build(notebooks, dist=tmp_path / "dist", course=tmp_path / "course")
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_planted_bug_whose_lines_are_missing_names_its_exercise():
+    nb = nbformat.read(FIXTURE / "notebooks" / "01_toy.ipynb", as_version=4)
+    assert plant(nb, FIXTURE_BUGS) == {"01.1"} and "grad = 2 * x\n" in nb.cells[3].source
+    with pytest.raises(SystemExit, match=r"planted bug of exercise 01\.1"):
+        plant(nb, FIXTURE_BUGS)                                        # already planted: lines gone
