@@ -34,7 +34,7 @@ test-fast: install
 	$(TEST_ENV) $(BIN)/python -m pytest tests -m "not browser"
 
 reproduce: install
-	$(BIN)/python -m mlp_helpers reproduce $(if $(JOBS),--jobs $(JOBS),) $(if $(SCHEDULER),--scheduler $(SCHEDULER),)
+	$(BIN)/python -m mlp_helpers reproduce $(if $(JOBS),--jobs $(JOBS),) $(if $(SCHEDULER),--scheduler $(SCHEDULER),) $(if $(CACHE_DIR),--cache-dir $(CACHE_DIR),)
 
 # Speed figures (ratios measured in one run; never asserted by a test).
 bench: install

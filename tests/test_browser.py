@@ -56,8 +56,10 @@ NOTEBOOK_CELLS = [
              "explorer"),
     ("code", "import json\n\nprint(json.dumps({'events': explorer.events, 'drawn': explorer.drawn(), "
              "'kept': len(explorer.kept)}))"),
+    ("code", "from mlp_helpers import plots\n\nplots.plot_history(explorer.history, title=explorer.describe());"),
 ]
 REPORT_CELL = 2             # index among the code cells: the cell that prints the explorer's state
+FIGURE_CELL = 3             # an ordinary inline figure (plots.plot_history)
 SCREENSHOT = ROOT / "figures" / "browser_explorer.png"
 
 RUN_ALL_TIMEOUT = 180      # s: kernel start, data loading and the first training of every explorer
@@ -573,6 +575,10 @@ def test_explorer_renders_with_its_plot_at_full_size(executed_page):
     shown = _plot_img(explorer).evaluate("img => img.getBoundingClientRect().width / img.naturalWidth")
     NOTES.append(f"  explorer plot shown at {shown:.0%} of its width")
     assert shown >= 0.8, f"the plot is shown at {shown:.0%} of its width (issue 11: at least 80 %)"
+    figure = _panel(page).locator(".jp-CodeCell").nth(FIGURE_CELL).locator(".jp-RenderedImage img").first
+    inline = figure.evaluate("img => img.getBoundingClientRect().width / img.naturalWidth")
+    NOTES.append(f"  inline figure (plots.plot_history) shown at {inline:.0%} of its width")
+    assert inline >= 0.8, f"an inline figure of plots is shown at {inline:.0%} of its width (at least 80 %)"
     assert _setting(explorer) == "lr = 0.01, momentum 0.9"
     assert _status(explorer).startswith("lr = 0.01, momentum 0.9: best epoch")
     # In a live (trusted) session the widget is what shows, not the image kept for readers.

@@ -163,7 +163,7 @@ def test_a_kept_run_stays_drawn():
 
 
 def test_a_new_move_cancels_the_running_training_at_the_next_epoch():
-    ex = explorer(("lr",), data=tiny_data(n=2400), epochs=30, background=True)
+    ex = explorer(("lr",), data=tiny_data(n=2400), epochs=12, background=True)
     assert ex.wait(60)
     statuses = record(ex.status)
     ex.controls["lr"].value = 0.1              # the browser's slider events, on the kernel's main thread
@@ -175,13 +175,13 @@ def test_a_new_move_cancels_the_running_training_at_the_next_epoch():
     kinds = [(what, setting) for what, setting, _ in ex.events]
     assert ("cancelled", "lr = 0.1") in kinds and kinds[-1] == ("trained", "lr = 0.3")
     cancelled_at = next(epochs for what, setting, epochs in ex.events if what == "cancelled")
-    assert cancelled_at < 30
+    assert cancelled_at < 12
     assert ex.drawn()["current"] == "lr = 0.3" and ex.config().lr == 0.3
     assert "lr = 0.3" in ex.status.value and "best epoch" in ex.status.value
 
 
 def test_a_cached_setting_shows_at_once_even_while_another_trains():
-    ex = explorer(("lr",), data=tiny_data(n=2400), epochs=30, background=True)
+    ex = explorer(("lr",), data=tiny_data(n=2400), epochs=12, background=True)
     assert ex.wait(60)
     ex.controls["lr"].value = 0.1
     time.sleep(0.2)
@@ -259,8 +259,9 @@ def test_figures_fit_the_notebook_width():
     rng = np.random.default_rng(0)
     history = tiny_history()
     figures = [plots.plot_history(history), plots.plot_comparison({"a": history}),
-               plots.plot_image_grid(rng.integers(0, 256, (200, 3072), dtype=np.uint8), np.repeat(np.arange(10), 20)),
-               plots.plot_first_layer_weights(rng.standard_normal((3072, 40))),
+               plots.plot_image_grid(rng.integers(0, 256, (24, 3072), dtype=np.uint8), np.repeat([0, 1], 12),
+                                     per_class=12, class_names=["cat", "dog"]),
+               plots.plot_first_layer_weights(rng.standard_normal((3072, 12)), n=12, ncols=12),
                plots.plot_activation_histograms([rng.standard_normal(100)] * 5, list("abcde"))]
     for fig in figures:
         assert fig.get_size_inches()[0] <= plots.FULL_WIDTH

@@ -61,7 +61,8 @@ def plot_intervals(summary, ax=None, title=None):
     ax.set_yticks(y, summary["experiment"])
     ax.set(xlabel="test accuracy (%)", title=title or "test accuracy: our seeds against the report")
     ax.grid(alpha=0.3, axis="x")
-    ax.legend(fontsize="small", loc="best")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.tight_layout()
     return fig
 
 

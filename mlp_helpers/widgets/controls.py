@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 
+from ..model.initialisers import DEFAULT_FOR_ACTIVATION
 from ..plots.notation import ACTIVATION_NAMES, INITIALISER_NAMES, format_lambda, format_number
 
 LR_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -54,7 +55,8 @@ CONTROLS = {
     "activation": ControlSpec("activation", tuple(ACTIVATION_NAMES), ACTIVATION_NAMES.get,
                               lambda c: c.activation, menu=True),
     "init": ControlSpec("initialiser", ("xavier", "he", "small_gaussian"),
-                        lambda v: INITIALISER_NAMES[v].removesuffix(" init"), lambda c: c.init or "xavier",
+                        lambda v: INITIALISER_NAMES[v].removesuffix(" init"),
+                        lambda c: c.init or DEFAULT_FOR_ACTIVATION[c.activation],
                         menu=True),
 }
 

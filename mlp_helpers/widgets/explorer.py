@@ -169,7 +169,7 @@ class TrainingExplorer:
     # ------------------------------------------------------------ training ---
     def update(self):
         """Show the current setting: from the cache at once, else mark the plot stale and train."""
-        self.view.show_lambda_note(self.values().get("penalty"))
+        self.view.show_lambda_note(self.values().get("penalty", self.base.penalty))
         config, values = self.config(), self.values()
         key = config.key()
         with self._lock:
