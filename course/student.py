@@ -50,6 +50,23 @@ def strip_source_cells(nb):
     return count
 
 
+def enclosing_name(lines):
+    """The function a stub sits in, as Class.method inside a class: the last def or class above."""
+    name, cls, cls_indent = None, None, -1
+    for line in lines:
+        match = DEF_RE.match(line)
+        if not match:
+            continue
+        indent = len(line) - len(line.lstrip())
+        if line.lstrip().startswith("class"):
+            name, cls, cls_indent = match[1], match[1], indent
+        elif cls and indent > cls_indent:
+            name = f"{cls}.{match[1]}"
+        else:
+            name, cls = match[1], None
+    return name
+
+
 def name_stubs(nb):
     """Make each nbgrader stub raise NotImplementedError naming its exercise and function."""
     for cell in nb.cells:
@@ -59,8 +76,8 @@ def name_stubs(nb):
         lines = cell.source.split("\n")
         for i, line in enumerate(lines):
             if line.strip() == STUB:
-                names = [m[1] for m in map(DEF_RE.match, lines[:i]) if m]
-                what = f"the body of {names[-1]} here" if names else "your code here"
+                name = enclosing_name(lines[:i])
+                what = f"the body of {name} here" if name else "your code here"
                 message = f"Exercise {exercise}: write {what}"
                 lines[i] = line.replace(STUB, f'raise NotImplementedError("{message}")')
         cell.source = "\n".join(lines)

@@ -89,7 +89,7 @@ def forbid(exercise, *functions):
     try:
         yield
     finally:
-        for fn, code in originals:
+        for fn, code in reversed(originals):          # reversed: a function listed twice
             fn.__code__ = code
 
 
@@ -114,8 +114,9 @@ def requires(exercise, *functions):
     line ("finish exercise 02.1 first") instead of a traceback from deep inside numpy."""
     unfinished = [name for fn in functions for name in _stubs(fn)]
     if unfinished:
+        verb = "raises" if len(unfinished) == 1 else "raise"
         error = NotImplementedError(f"finish exercise {exercise} first ({', '.join(unfinished)} "
-                                    "still raises NotImplementedError)")
+                                    f"still {verb} NotImplementedError)")
         # IPython shows what _render_traceback_ returns instead of the traceback.
         error._render_traceback_ = lambda: [f"NotImplementedError: {error}"]
         raise error
