@@ -57,7 +57,7 @@ def main(argv=None) -> int:
         if args.command == "data":
             return data_command()
         return reproduce_command(args)
-    except (DataError, CacheError) as err:
+    except (DataError, CacheError, ConnectionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

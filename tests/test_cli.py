@@ -26,6 +26,7 @@ def test_reproduce_help_shows_the_scale_flags(capsys):
         cli(["reproduce", "--help"])
     out = capsys.readouterr().out
     assert "--quick" in out and "--full" in out and "--force" in out and "MLP_QUICK" in out
+    assert "--jobs" in out and "--scheduler" in out and "--cache-dir" in out
 
 
 def test_quick_and_full_exclude_each_other():
@@ -44,7 +45,7 @@ def test_the_flag_wins_else_MLP_QUICK_else_full_scale(monkeypatch, env, flags, e
         monkeypatch.setenv(settings.QUICK_ENV, env)
     seen = {}
 
-    def fake_main(names, *, quick, force, list_only):
+    def fake_main(names, *, quick, force, list_only, **kwargs):
         seen.update(names=names, quick=quick, force=force)
         return 0
     monkeypatch.setattr(reproduce, "main", fake_main)

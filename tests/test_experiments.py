@@ -22,6 +22,7 @@ def tiny_data(seed=0, n=120, d=3072, source="fingerprint-A"):
 @pytest.fixture
 def fake_data(monkeypatch):
     monkeypatch.setattr(runner, "protocol_dataset", lambda normalisation="per_image", quick=None: tiny_data())
+    monkeypatch.setattr(runner, "data_source", lambda config: "fingerprint-A")
 
 
 def small(**overrides):

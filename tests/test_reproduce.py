@@ -1,6 +1,7 @@
-"""``reproduce`` (issue 9 items 3, 5 and 6): only a full-scale run of every experiment writes the
-committed results/ and figures/; "(cached)" means from the run cache; results.md describes the data
-actually used. The runs themselves are faked: these tests are about where things are written."""
+"""``reproduce`` (issue 9 items 3, 5 and 6; issue 10): only a full-scale run of every experiment writes
+the committed results/ and figures/; "(cached)" means from the run cache; results.md describes the data
+actually used and gives every experiment's seeds, intervals and ablations. The runs themselves are
+faked: these tests are about what is written where."""
 import pandas as pd
 import pytest
 
@@ -26,22 +27,26 @@ def folders(tmp_path, monkeypatch):
     return paths
 
 
+def fake_result(name, seed, quick):
+    history = pd.DataFrame({"epoch": [1, 2], "train_loss": [2.0, 1.8], "train_acc": [0.2, 0.3],
+                            "val_loss": [2.1, 1.9], "val_acc": [0.25, 0.35], "lr": [0.01, 0.01],
+                            "seconds": [0.1, 0.1]})
+    cached = name.startswith("l")
+    acc = 0.35 + 0.001 * seed + 0.05 * experiments.EXPERIMENTS[name].config.augment_flip
+    return experiments.RunResult(experiments.EXPERIMENTS[name].with_seed(seed), history, 2, "completed", 1.9, acc,
+                                 0.2 if not cached else 300.0, bool(quick), cached=cached, data_source="fp-1234")
+
+
 @pytest.fixture
 def fake_runs(monkeypatch, tmp_path):
-    """``run`` replaced by an instant fake (runs whose name starts with 'l' come 'from the cache');
-    the data folder is a tmp copy with a PROVENANCE.md. Returns the calls made."""
+    """``run_many`` replaced by an instant fake (runs whose name starts with 'l' come 'from the cache');
+    the data folder is a tmp copy with a PROVENANCE.md. Returns the (name, seed, quick) asked for."""
     calls = []
 
-    def fake_run(name, *, quick=None, force=False, progress=True):
-        calls.append((name, quick))
-        history = pd.DataFrame({"epoch": [1, 2], "train_loss": [2.0, 1.8], "train_acc": [0.2, 0.3],
-                                "val_loss": [2.1, 1.9], "val_acc": [0.25, 0.35], "lr": [0.01, 0.01],
-                                "seconds": [0.1, 0.1]})
-        cached = name.startswith("l")
-        return experiments.RunResult(experiments.EXPERIMENTS[name], history, 2, "completed", 1.9, 0.35,
-                                     0.2 if not cached else 300.0, bool(quick), cached=cached,
-                                     data_source="fp-1234")
-    monkeypatch.setattr(reproduce, "run", fake_run)
+    def fake_run_many(items, *, jobs=None, scheduler=None, quick=None, force=False, progress=True, cache_dir=None):
+        calls.extend((name, seed, quick) for name, seed in items)
+        return [fake_result(name, seed, quick) for name, seed in items]
+    monkeypatch.setattr(reproduce, "run_many", fake_run_many)
     copy = tmp_path / "some_cifar_copy"
     (copy / "cifar-10-batches-py").mkdir(parents=True)
     (copy / "PROVENANCE.md").write_text("# Provenance of this test copy\n")
@@ -60,42 +65,76 @@ def test_a_partial_full_scale_run_never_overwrites_the_committed_table(folders, 
     assert cli(["reproduce", "--full", "momentum_b128", "relu"]) == 0
     committed_untouched(folders)
     table = pd.read_csv(folders["QUICK_RESULTS_DIR"] / "results.csv")
-    assert table["experiment"].tolist() == ["momentum_b128", "relu"]
+    assert table["experiment"].tolist() == ["momentum_b128"] * 5 + ["relu"] * 5
+    assert table["seed"].tolist() == [0, 1, 2, 3, 4] * 2
     assert (folders["QUICK_FIGURES_DIR"] / "reproduce_momentum.png").is_file()
     assert "partial run" in capsys.readouterr().out
 
 
-def test_a_quick_run_of_everything_never_overwrites_the_committed_table(folders, fake_runs):
+@pytest.fixture
+def no_figures(monkeypatch):
+    """The figures skipped (drawing ten of them takes seconds): for tests about the tables."""
+    import mlp_helpers.plots.spread
+    monkeypatch.setattr(mlp_helpers.plots.spread, "save_reproduce_figures", lambda *args: [])
+
+
+def test_a_quick_run_of_everything_never_overwrites_the_committed_table(folders, fake_runs, no_figures):
     assert cli(["reproduce", "--quick"]) == 0
     committed_untouched(folders)
-    assert len(pd.read_csv(folders["QUICK_RESULTS_DIR"] / "results.csv")) == len(experiments.EXPERIMENTS)
-    assert {quick for _, quick in fake_runs} == {True}
+    assert len(pd.read_csv(folders["QUICK_RESULTS_DIR"] / "results.csv")) == \
+        sum(len(e.seeds) for e in experiments.EXPERIMENTS.values())
+    assert {quick for _, _, quick in fake_runs} == {True}
 
 
-def test_MLP_QUICK_alone_makes_the_command_line_quick(folders, fake_runs, monkeypatch):
+def test_MLP_QUICK_alone_makes_the_command_line_quick(folders, fake_runs, monkeypatch, no_figures):
     monkeypatch.setenv(settings.QUICK_ENV, "1")
     assert cli(["reproduce"]) == 0
-    assert {quick for _, quick in fake_runs} == {True}
+    assert {quick for _, _, quick in fake_runs} == {True}
     committed_untouched(folders)
 
 
 def test_a_full_run_of_everything_writes_the_committed_table_and_figures(folders, fake_runs, monkeypatch):
     monkeypatch.setenv(settings.QUICK_ENV, "1")             # --full wins over the environment
     assert cli(["reproduce", "--full"]) == 0
-    assert {quick for _, quick in fake_runs} == {False}
+    assert {quick for _, _, quick in fake_runs} == {False}
     table = pd.read_csv(folders["RESULTS_DIR"] / "results.csv")
-    assert table["experiment"].tolist() == list(experiments.EXPERIMENTS)
-    questions = {e.question for e in experiments.EXPERIMENTS.values()}
-    assert {p.name for p in folders["FIGURES_DIR"].iterdir()} == {f"reproduce_{q}.png" for q in questions}
+    assert table["experiment"].tolist() == [n for n, e in experiments.EXPERIMENTS.items() for _ in e.seeds]
+    assert table["seed"].tolist() == [s for e in experiments.EXPERIMENTS.values() for s in e.seeds]
+    questions = {e.question for e in experiments.EXPERIMENTS.values() if e.kind in ("report", "evidence", "improved")}
+    assert {p.name for p in folders["FIGURES_DIR"].iterdir()} == \
+        {f"reproduce_{q}.png" for q in questions} | {f"reproduce_ablation_{q}.png" for q in experiments.ABLATIONS} \
+        | {"reproduce_intervals.png"}
     assert (folders["FIGURES_DIR"] / "reproduce_momentum.png").read_bytes()[:4] == b"\x89PNG"
     assert not folders["QUICK_RESULTS_DIR"].exists()
+    text = (folders["RESULTS_DIR"] / "results.md").read_text()
+    for heading in ("Test-set noise", "under our stopping rule and under the report's", "Evidence runs",
+                    "Measured here", "### momentum", "### topology", "Our recipes against", "seeds, mean, sd"):
+        assert heading in text, heading
+    assert "momentum_b128_report_rule" in text and "(1 seed)" in text
 
 
-def test_cached_is_printed_for_runs_from_the_cache_only(folders, fake_runs, capsys):
+def test_cached_is_printed_for_runs_from_the_cache_only(folders, fake_runs, capsys, no_figures):
     cli(["reproduce", "--full", "momentum_b128", "l2_1e-4", "relu", "l1_1e-2"])
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if "test accuracy" in line]
     assert ["(cached)" in line for line in lines] == [False, True, False, True]
+    assert all("5 seed(s)" in line and "±" in line for line in lines)
+
+
+def test_jobs_scheduler_and_cache_dir_reach_run_many(folders, monkeypatch, tmp_path, fake_runs, no_figures):
+    seen = {}
+    real = reproduce.run_many
+
+    def spy(items, **kwargs):
+        seen.update(kwargs)
+        return real(items, **kwargs)
+    monkeypatch.setattr(reproduce, "run_many", spy)
+    assert cli(["reproduce", "--quick", "--jobs", "3", "--scheduler", "tcp://127.0.0.1:1", "--cache-dir",
+                str(tmp_path / "c"), "relu"]) == 0
+    assert seen["jobs"] == 3 and seen["scheduler"] == "tcp://127.0.0.1:1" and seen["cache_dir"] == str(tmp_path / "c")
+    with pytest.raises(SystemExit) as exit_:
+        cli(["reproduce", "--jobs", "0"])
+    assert exit_.value.code == 2
 
 
 def test_results_md_describes_the_data_actually_used(folders, fake_runs):

@@ -21,6 +21,7 @@ def data_source(monkeypatch):
     state = {"value": "fingerprint-A"}
     monkeypatch.setattr(runner, "protocol_dataset",
                         lambda normalisation="per_image", quick=None: tiny_data(source=state["value"]))
+    monkeypatch.setattr(runner, "data_source", lambda config: state["value"])
     return state
 
 
@@ -155,6 +156,7 @@ def test_a_save_that_fails_halfway_leaves_nothing_and_is_redone(data_source, tmp
     assert list(tmp_path.iterdir()) == []                  # no partial entry, no temporary folder
     monkeypatch.undo()
     monkeypatch.setattr(runner, "protocol_dataset", lambda normalisation="per_image", quick=None: tiny_data())
+    monkeypatch.setattr(runner, "data_source", lambda config: "fingerprint-A")
     assert not go(tmp_path).cached and go(tmp_path).cached
 
 
@@ -223,6 +225,34 @@ def test_cached_means_from_the_cache_not_fast(data_source, tmp_path):
 
 def test_a_dataset_without_a_fingerprint_is_never_cached(monkeypatch, tmp_path):
     monkeypatch.setattr(runner, "protocol_dataset", lambda normalisation="per_image", quick=None: tiny_data(source=""))
+    monkeypatch.setattr(runner, "data_source", lambda config: "fingerprint-A")
     go(tmp_path)
     assert not go(tmp_path).cached
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- issue 10 item 5: a cache hit is cheap ------------------------------------------------------------
+def test_a_cache_hit_never_loads_the_dataset(data_source, tmp_path, monkeypatch):
+    first = go(tmp_path)
+
+    def loader(*args, **kwargs):
+        raise AssertionError("a cache hit must not load (or normalise) the dataset")
+    monkeypatch.setattr(runner, "protocol_dataset", loader)
+    monkeypatch.setattr(runner, "cached_dataset", loader)
+    hit = go(tmp_path)
+    assert hit.cached and hit.test_acc == first.test_acc
+    many = experiments.run_many([small()], cache_dir=tmp_path, quick=False, jobs=1, progress=False)
+    assert many[0].cached and many[0].test_loss == first.test_loss
+    data_source["value"] = "fingerprint-B"               # a miss does load: the key still covers the data
+    with pytest.raises(AssertionError, match="must not load"):
+        go(tmp_path)
+
+
+def test_the_cheap_key_is_the_copys_fingerprint_and_marks_the_jpeg_probe(monkeypatch, tmp_path):
+    monkeypatch.setattr(runner, "locate_cifar10", lambda: tmp_path)
+    monkeypatch.setattr(runner, "data_fingerprint", lambda folder: f"fp-of-{folder.name}")
+    assert runner.data_source(small()) == f"fp-of-{tmp_path.name}"
+    probe = runner.data_source(small(recompress_jpeg=75))
+    assert probe.startswith(f"fp-of-{tmp_path.name}+jpeg75-shift4-pillow")
+    assert run_cache.digest(run_cache.key(small(), "fp", False)) != \
+        run_cache.digest(run_cache.key(small(recompress_jpeg=75), "fp", False))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import replace
@@ -27,7 +28,7 @@ from .. import settings
 from ..data import N_FEATURES
 from . import run_cache
 from .configs import ABLATIONS, as_experiment
-from .runner import lookup, store, train_runs
+from .runner import lookup, protocol_dataset, store, train_runs
 from .stats import ablation_summary, compare
 
 FLOPS_PER_SECOND = 8e10      # one BLAS thread on this 2-core machine, roughly (for ordering and time left)
@@ -78,19 +79,32 @@ def training_groups(experiments) -> list[list]:
     return sorted(groups.values(), key=lambda g: estimate_seconds(g[0].config), reverse=True)
 
 
+def preload(normalisations, quick):
+    """A local worker's first act: load the protocol datasets the planned runs use. A loky worker whose
+    memory grows by more than 300 MB after its first task is replaced (joblib's leak guard), and one
+    normalised copy is 0.7 GB, so a worker that met a second normalisation would restart and reload."""
+    for normalisation in normalisations:
+        protocol_dataset(normalisation, quick)
+
+
 @contextmanager
-def parallel(jobs=None, scheduler=None):
-    """A joblib ``Parallel`` that yields results as they finish: ``jobs`` local processes, or the
-    Dask cluster at ``scheduler`` (joblib's Dask backend; the client is closed afterwards)."""
+def parallel(jobs=None, scheduler=None, preloaded=(), quick=False):
+    """A joblib ``Parallel`` that yields results as they finish: ``jobs`` local processes (each first
+    loading the ``preloaded`` normalisations), or the Dask cluster at ``scheduler`` (joblib's Dask
+    backend; the client is closed afterwards)."""
     if scheduler is None:
-        yield Parallel(n_jobs=jobs or os.cpu_count() or 1, return_as="generator_unordered", batch_size=1,
-                       pre_dispatch="n_jobs")
+        jobs = jobs or os.cpu_count() or 1
+        init = dict(initializer=preload, initargs=(tuple(preloaded), quick)) if jobs > 1 and preloaded else {}
+        yield Parallel(n_jobs=jobs, return_as="generator_unordered", batch_size=1, pre_dispatch="n_jobs", **init)
         return
     try:
         from distributed import Client
     except ImportError as err:
         raise ImportError("a Dask scheduler needs the dask extra: pip install -e '.[dask]'") from err
-    client = Client(scheduler)
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError) as err:
+        raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler} ({err}); is it running?") from None
     try:
         with parallel_config(backend="dask"):
             yield Parallel(n_jobs=-1, return_as="generator_unordered", batch_size=1)
@@ -98,11 +112,42 @@ def parallel(jobs=None, scheduler=None):
         client.close()
 
 
-def time_left(elapsed, done_estimate, left_estimate, jobs) -> str:
-    if left_estimate <= 0:
-        return ""
-    seconds = elapsed * left_estimate / done_estimate if done_estimate > 0 else left_estimate / max(jobs, 1)
-    return f"~{seconds / 60:.0f} min left" if seconds >= 90 else f"~{seconds:.0f} s left"
+class Progress:
+    """The bar: runs done out of runs planned, and the time left, from the runs' estimated sizes (refreshed
+    every few seconds, so a long first run does not look frozen)."""
+
+    def __init__(self, total, done, estimates, jobs, enabled, every=5.0):
+        self.left, self.finished, self.jobs = sum(estimates), 0.0, max(jobs, 1)
+        self.start, self.stop = time.perf_counter(), threading.Event()
+        self.bar = tqdm(total=total, initial=done, desc="runs", unit="run", file=sys.stderr, disable=not enabled,
+                        bar_format="{desc}: {n_fmt}/{total_fmt} |{bar}| {elapsed}{postfix}")
+        self.bar.set_postfix_str(self.time_left(), refresh=True)
+        self.thread = threading.Thread(target=self.tick, args=(every,), daemon=True)
+        if enabled:
+            self.thread.start()
+
+    def time_left(self) -> str:
+        if self.left <= 0:
+            return ""
+        elapsed = time.perf_counter() - self.start
+        if self.finished > 0:
+            seconds = elapsed * self.left / self.finished
+        else:
+            seconds = max(self.left / self.jobs - elapsed, 0)
+        return f"~{seconds / 60:.0f} min left" if seconds >= 90 else f"~{seconds:.0f} s left"
+
+    def tick(self, every):
+        while not self.stop.wait(every):
+            self.bar.set_postfix_str(self.time_left(), refresh=True)
+
+    def update(self, runs, estimate):
+        self.finished, self.left = self.finished + estimate, self.left - estimate
+        self.bar.update(runs)
+        self.bar.set_postfix_str(self.time_left(), refresh=True)
+
+    def close(self):
+        self.stop.set()
+        self.bar.close()
 
 
 def run_many(items, *, jobs=None, scheduler=None, quick=None, cache_dir=None, force=False, progress=True) -> list:
@@ -124,22 +169,17 @@ def run_many(items, *, jobs=None, scheduler=None, quick=None, cache_dir=None, fo
     groups = training_groups([e for config, e in unique.items() if config not in done])
     jobs = jobs or os.cpu_count() or 1
     estimates = {id(g): estimate_seconds(g[0].config, quick) for g in groups}
-    left, finished = sum(estimates.values()), 0.0
-    bar = tqdm(total=len(unique), initial=len(done), desc="runs", unit="run", file=sys.stderr,
-               disable=not progress, bar_format="{desc}: {n_fmt}/{total_fmt} |{bar}| {elapsed}{postfix}")
-    bar.set_postfix_str(time_left(0, 0, left, jobs), refresh=True)
-    start = time.perf_counter()
+    bar = Progress(len(unique), len(done), estimates.values(), jobs, progress)
     try:
         if groups:
-            with parallel(jobs, scheduler) as pool:
+            normalisations = sorted({g[0].config.normalisation for g in groups if g[0].config.recompress_jpeg is None})
+            with parallel(jobs, scheduler, preloaded=normalisations, quick=quick) as pool:
                 tasks = (delayed(train_group)(g, quick, id(g)) for g in groups)
                 for key, results in pool(tasks):
                     for r in results:
                         store(r, cache_dir, replace=force)
                         done[r.config] = r
-                    finished, left = finished + estimates[key], left - estimates[key]
-                    bar.update(len(results))
-                    bar.set_postfix_str(time_left(time.perf_counter() - start, finished, left, jobs))
+                    bar.update(len(results), estimates[key])
     finally:
         bar.close()
     return [replace(done[e.config], experiment=e) for e in asked]

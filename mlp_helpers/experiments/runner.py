@@ -10,7 +10,9 @@ it ran.
 """
 from __future__ import annotations
 
+import math
 import sys
+import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -134,6 +136,7 @@ class RunResult:
     params: dict = field(repr=False, default_factory=dict)
     cached: bool = False
     data_source: str = ""
+    cpu_seconds: float = math.nan        # CPU time of the training (a joint run's, shared by epochs)
 
     @property
     def name(self):
@@ -178,27 +181,30 @@ def train_runs(experiments, *, quick=None, progress=False) -> list[RunResult]:
     epochs = min(base.epochs, settings.QUICK["max_epochs"]) if quick else None
     with threadpool_limits(limits=1, user_api="blas"):
         data = dataset_for(base, quick)
+        cpu = time.process_time()
         if len(experiments) == 1:
             model, result = train_config(base, data, epochs=epochs, progress=progress)
             return [finish(experiments[0], model, data, quick, result.history, result.best_epoch,
-                           result.stop_reason, result.seconds)]
+                           result.stop_reason, result.seconds, time.process_time() - cpu)]
         joint = Jointly(make_stopper(e.config) for e in experiments)
         model, result = train_config(base, data, epochs=epochs, progress=progress, early_stopping=joint)
+        cpu, epochs_run = time.process_time() - cpu, max(len(result.history), 1)
         final, outcomes = model.get_params(), []
         for i, experiment in enumerate(experiments):
             stopped, best_epoch, reason = joint.outcome(i, model, final, result.stop_reason)
             history = result.history if stopped is None else result.history.iloc[:stopped].copy()
             outcomes.append(finish(experiment, model, data, quick, history, best_epoch, reason,
-                                   float(history["seconds"].sum())))
+                                   float(history["seconds"].sum()), cpu * len(history) / epochs_run))
         return outcomes
 
 
-def finish(experiment, model, data, quick, history, best_epoch, stop_reason, seconds) -> RunResult:
+def finish(experiment, model, data, quick, history, best_epoch, stop_reason, seconds, cpu_seconds) -> RunResult:
     """The RunResult of a trained ``model``: its test loss and accuracy and a copy of its weights."""
     test_loss, test_acc = model.evaluate(data.x_test, data.y_test)
     return RunResult(experiment, history, int(best_epoch), stop_reason, float(test_loss), float(test_acc),
                      float(seconds), quick, model.get_params(), cached=False,
-                     data_source=getattr(data, "source", ""))       # no fingerprint: never cached
+                     data_source=getattr(data, "source", ""),        # no fingerprint: never cached
+                     cpu_seconds=float(cpu_seconds))
 
 
 def lookup(experiment, *, quick, cache_dir) -> RunResult | None:
@@ -219,7 +225,7 @@ def store(result, cache_dir, *, replace=False):
     run_key = run_cache.key(result.config, result.data_source, result.quick)
     summary = {"name": result.name, "best_epoch": result.best_epoch, "stop_reason": result.stop_reason,
                "test_loss": result.test_loss, "test_acc": result.test_acc, "seconds": result.seconds,
-               "quick": result.quick}
+               "cpu_seconds": result.cpu_seconds, "quick": result.quick}
     folder = run_cache.folder_for(cache_dir, result.name, run_key)
     last = len(result.config.hidden) + 1
     shapes = parameter_shapes(result.config, result.params["W1"].shape[0], result.params[f"b{last}"].shape[-1])
@@ -261,4 +267,5 @@ def load_cached(cache_dir, experiment, run_key, shapes) -> RunResult | None:
     s = entry.summary
     return RunResult(experiment, entry.history, int(s["best_epoch"]), s["stop_reason"],
                      float(s["test_loss"]), float(s["test_acc"]), float(s["seconds"]),
-                     run_key["quick"] is not None, entry.params, cached=True, data_source=run_key["data"])
+                     run_key["quick"] is not None, entry.params, cached=True, data_source=run_key["data"],
+                     cpu_seconds=float(s.get("cpu_seconds", math.nan)))
