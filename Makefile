@@ -43,7 +43,7 @@ bench: install
 
 # ruff reads the notebooks too; the configuration is in pyproject.toml.
 lint: install
-	$(BIN)/ruff check mlp_helpers tests benchmarks notebooks
+	$(BIN)/ruff check mlp_helpers tests benchmarks notebooks course
 
 # The course kit (docs/instructors.md): student edition, class grading, the three-submission check.
 course-install: install

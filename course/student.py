@@ -83,6 +83,23 @@ def name_stubs(nb):
         cell.source = "\n".join(lines)
 
 
+EXPECTED_ERROR_TAG = "raises-exception"     # JupyterLab's Run All goes on past such a cell's error
+
+
+def mark_expected_errors(nb):
+    """Tag the cells that raise while an exercise is unfinished (its public check, its graded test,
+    and cells guarded by ``exercises.requires``), so Run All runs the whole student edition and
+    stops nowhere but shows each unfinished exercise's one-line error."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        solution = cell.metadata.get("nbgrader", {}).get("solution")
+        if (cell.metadata.get("exercise") and not solution) or "exercises.requires(" in cell.source:
+            tags = cell.metadata.setdefault("tags", [])
+            if EXPECTED_ERROR_TAG not in tags:
+                tags.append(EXPECTED_ERROR_TAG)
+
+
 def problems_in(nb, name, forbidden):
     """What must not be in a student notebook, one line per finding."""
     found = []
@@ -127,6 +144,7 @@ def build(notebooks_dir=ROOT / "notebooks", dist=DIST, course=BUILD / "student")
     for path in release:
         nb = nbformat.read(path, as_version=4)
         name_stubs(nb)
+        mark_expected_errors(nb)
         nbformat.write(nb, path)
         stubs += sum(c.source.count("raise NotImplementedError(\"Exercise") for c in nb.cells)
         problems += problems_in(nb, path.name, forbidden)

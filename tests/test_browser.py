@@ -764,3 +764,53 @@ def test_unsigned_copy_shows_the_last_plot_without_running(saved_notebook, lab, 
         page.close()
         for session in lab.api("GET", "sessions"):
             lab.api("DELETE", f"sessions/{session['id']}")
+
+
+# ------------------------------------------------------ the student edition ---
+STUDENT_NOTEBOOK = "04_regularisation.ipynb"      # two exercises, quick to run
+
+
+@pytest.fixture(scope="module")
+def student_notebook(lab, tmp_path_factory):
+    """The student edition of one lesson (built as `make student` builds it), in the lab's folder."""
+    from course.student import build
+
+    work = tmp_path_factory.mktemp("student-build")
+    (work / "notebooks").mkdir()
+    shutil.copy(ROOT / "notebooks" / STUDENT_NOTEBOOK, work / "notebooks" / STUDENT_NOTEBOOK)
+    dist, stubs = build(notebooks_dir=work / "notebooks", dist=work / "dist", course=work / "course")
+    assert stubs >= 2
+    name = f"student_{STUDENT_NOTEBOOK}"
+    shutil.copy(dist / "notebooks" / STUDENT_NOTEBOOK, lab.root_dir / name)
+    return name
+
+
+def test_the_student_edition_runs_top_to_bottom_with_only_its_exercises_unfinished(
+        student_notebook, lab, browser_context):
+    """Issue 8: every cell of the student edition runs in JupyterLab; the only errors are the
+    unfinished exercises' own NotImplementedError, each naming its exercise."""
+    page = _open_notebook(browser_context, lab, name=student_notebook, workspace="student")
+    try:
+        # Shift+Enter through every cell, as a student stepping through the lesson does (Run All
+        # would stop at the first unfinished exercise; every later cell must still work).
+        cells = _panel(page).locator(".jp-Notebook .jp-Cell")
+        n_code = len(_prompts(page))
+        cells.first.locator(".jp-InputPrompt").click()
+        deadline = time.monotonic() + RUN_ALL_TIMEOUT
+        for _ in range(cells.count()):
+            page.keyboard.press("Shift+Enter")
+            time.sleep(0.3)
+            while not (_kernel_idle(page) and not any("*" in p for p in _prompts(page))):
+                assert time.monotonic() < deadline, f"still running after {RUN_ALL_TIMEOUT} s"
+                time.sleep(0.25)
+        prompts = _prompts(page)[:n_code]     # Shift+Enter on the last cell adds an empty one
+        unexecuted = [i for i, p in enumerate(prompts) if not re.search(r"\d", p)]
+        assert not unexecuted, f"code cells {unexecuted} did not run (prompts {prompts})"
+        errors = _panel(page).locator('.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]')
+        texts = [t for t in errors.all_inner_texts() if "Error" in t]
+        assert texts, "an unfinished exercise must say so"
+        for text in texts:
+            assert "NotImplementedError" in text and re.search(r"[Ee]xercise 04\.\d", text), text
+            assert "numpy" not in text, f"a traceback from inside numpy instead of the exercise's message:\n{text}"
+    finally:
+        page.close()
