@@ -327,3 +327,20 @@ def test_same_seed_same_weights_and_zero_biases():
         np.testing.assert_array_equal(a.params[k], b.params[k])
     assert not np.array_equal(a.params["W1"], c.params["W1"])
     assert not a.params["b1"].any() and not a.params["b2"].any()
+
+
+@pytest.mark.parametrize("sizes", [[3072, True, 10], [3072, 128, False]])
+def test_a_bool_is_not_a_layer_size(sizes):
+    with pytest.raises(ValueError, match="positive integer"):
+        MLP(sizes)
+
+
+def test_activation_and_penalty_objects_must_have_the_needed_methods():
+    class NoBackward:
+        def forward(self, z):
+            return z
+
+    with pytest.raises(ValueError, match="activation must be a name or an object with methods forward, backward"):
+        MLP([4, 3, 2], activation=NoBackward())
+    with pytest.raises(ValueError, match="penalty must be a name or an object with methods value, add_gradient"):
+        make_penalty(object())

@@ -125,6 +125,11 @@ def test_unknown_schedule_names_the_choices():
     ({"name": "cosine", "epochs": 0}, "epochs"),
     ({"name": "step", "step_every": 0}, "step_every"),
     ({"warmup": -1}, "warmup"),
+    ({"name": "step", "gamma": 0}, "gamma"),
+    ({"name": "step", "gamma": -0.5}, "gamma"),
+    ({"name": "step", "gamma": float("nan")}, "gamma"),
+    ({"name": "step", "gamma": 2.0}, "gamma"),
+    ({"warmup": True}, "warmup"),
 ])
 def test_bad_schedule_arguments(kwargs, problem):
     kwargs = {"name": "constant", "base_lr": 0.1, **kwargs}

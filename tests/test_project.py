@@ -42,3 +42,18 @@ def test_readme_names_the_commands_ci_and_students_use():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme and "make test" in ci
     assert "make lab" in readme and "make reproduce" in readme
+
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def test_notebooks_store_what_jupyterlab_would_write_and_no_machine_paths():
+    """Issue 9: opening a notebook must not mark it modified (its kernelspec is JupyterLab's own),
+    and no saved output shows a path of the machine that ran it."""
+    import json
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        assert nb["metadata"].get("kernelspec") == KERNELSPEC, path.name
+        outputs = json.dumps([cell.get("outputs", []) for cell in nb["cells"]])
+        assert not re.search(r"(?<![\w.:])/(?:work|root|home|tmp|Users)/[\w.+-]+", outputs), path.name
