@@ -105,12 +105,14 @@ def one_hot(y, n_classes=10, dtype=np.float32) -> np.ndarray:
 
 
 def load_dataset(scheme="per_image", n_per_class=None, n_eval_per_class=None, seed=0, data_dir=None,
-                 dtype=np.float32) -> Dataset:
+                 dtype=np.float32, pixels=None, source=None) -> Dataset:
     """Load CIFAR-10, split 40,000/10,000 train/val (seeded), optionally subsample, and normalise.
 
     n_per_class subsamples the training split; n_eval_per_class subsamples val and test and defaults to
     max(1, n_per_class // 4) when n_per_class is given. Statistics come from the training split only.
     Returns x_* (N, 3072) arrays of `dtype` and y_* (N,) int64; source is the copy's data_fingerprint.
+    pixels(x_uint8) -> x_uint8, if given, changes every split's pixels before normalisation (a probe
+    such as a JPEG re-compression), and source(fingerprint) -> str then names the changed copy.
     """
     check_choice("scheme", scheme, NORMALISATIONS)
     check_optional_int("n_per_class", n_per_class)
@@ -126,7 +128,10 @@ def load_dataset(scheme="per_image", n_per_class=None, n_eval_per_class=None, se
     if n_eval_per_class is not None:
         x_val, y_val = subset_per_class(x_val, y_val, n_eval_per_class, seed)
         x_test, y_test = subset_per_class(x_test, y_test, n_eval_per_class, seed)
+    if pixels is not None:
+        x_tr, x_val, x_test = (pixels(x) for x in (x_tr, x_val, x_test))
     normaliser = Normaliser.fit(x_tr, scheme)
+    fingerprint = data_fingerprint(folder)
     return Dataset(normaliser.transform(x_tr, dtype), y_tr, normaliser.transform(x_val, dtype), y_val,
                    normaliser.transform(x_test, dtype), np.array(y_test), scheme=scheme,
-                   source=data_fingerprint(folder))
+                   source=fingerprint if source is None else source(fingerprint))

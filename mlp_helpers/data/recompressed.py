@@ -18,11 +18,9 @@ import io
 
 import numpy as np
 
-from ..validation import check_choice, check_int, check_number, check_optional_int
-from .cifar10 import data_fingerprint, load_raw_cifar10, locate_cifar10
-from .dataset import Dataset, split_train_val, subset_per_class
+from ..validation import check_int, check_number
+from .dataset import Dataset, load_dataset
 from .images import N_FEATURES, images
-from .normalisation import NORMALISATIONS, Normaliser
 
 
 def pillow_version() -> str:
@@ -67,20 +65,6 @@ def load_recompressed_dataset(scheme="per_image", quality=75, n_per_class=None, 
                               data_dir=None, dtype=np.float32) -> Dataset:
     """``load_dataset`` (same split, subsets and normalisation) on the copy re-compressed at ``quality``.
     Only the images the split keeps are re-compressed (all 60,000 at full scale: about ten seconds)."""
-    check_choice("scheme", scheme, NORMALISATIONS)
-    check_optional_int("n_per_class", n_per_class)
-    check_optional_int("n_eval_per_class", n_eval_per_class)
-    folder = locate_cifar10(data_dir)
-    x_train, y_train, x_test, y_test = load_raw_cifar10(data_dir)
-    x_tr, y_tr, x_val, y_val = split_train_val(x_train, y_train, seed=seed)
-    if n_per_class is not None:
-        x_tr, y_tr = subset_per_class(x_tr, y_tr, n_per_class, seed)
-        n_eval_per_class = n_eval_per_class or max(1, n_per_class // 4)
-    if n_eval_per_class is not None:
-        x_val, y_val = subset_per_class(x_val, y_val, n_eval_per_class, seed)
-        x_test, y_test = subset_per_class(x_test, y_test, n_eval_per_class, seed)
-    x_tr, x_val, x_test = (recompress_jpeg(x, quality) for x in (x_tr, x_val, x_test))
-    normaliser = Normaliser.fit(x_tr, scheme)
-    return Dataset(normaliser.transform(x_tr, dtype), y_tr, normaliser.transform(x_val, dtype), y_val,
-                   normaliser.transform(x_test, dtype), np.array(y_test), scheme=scheme,
-                   source=recompressed_source(data_fingerprint(folder), quality))
+    return load_dataset(scheme, n_per_class, n_eval_per_class, seed, data_dir, dtype,
+                        pixels=lambda x: recompress_jpeg(x, quality),
+                        source=lambda fingerprint: recompressed_source(fingerprint, quality))
