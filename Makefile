@@ -40,6 +40,7 @@ reproduce: install
 bench: install
 	$(BIN)/python benchmarks/epoch.py
 	$(BIN)/python benchmarks/explorer.py
+	$(BIN)/python benchmarks/reproduce_floor.py
 
 # ruff reads the notebooks too; the configuration is in pyproject.toml.
 lint: install

@@ -3,6 +3,7 @@ import runpy
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -22,3 +23,16 @@ def test_epoch_benchmark_runs_and_prints_its_table(capsys):
     with pytest.raises(SystemExit):
         main(["--repeats", "0"])
     assert sys.modules.get("benchmark_under_test") is None
+
+
+def test_reproduce_floor_counts_a_row_and_its_twin_as_one_training(tmp_path, capsys):
+    bench = load("reproduce_floor")
+    runs = pd.DataFrame({"experiment": ["hidden_64", "hidden_64_report_rule", "hidden_64", "base_he"],
+                         "seed": [0, 0, 1, 0], "epochs_run": [9, 14, 7, 8]})
+    table = bench["trainings"](runs)
+    assert sorted(table["epochs"]) == [7, 8, 14]                 # seed 0's row and twin: one training of 14
+    path = tmp_path / "results.csv"
+    runs.iloc[:1].to_csv(path, index=False)
+    assert bench["main"](["--results", str(path), "--cores", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "3072-64-10" in out and "1 trainings, 9 epochs" in out and "target 25 min" in out

@@ -5,6 +5,7 @@
 ``runner``    the data of the protocol, ``run(experiment) -> RunResult`` (trains or loads from the cache)
 ``stopping``  the stopping rule a config names; two rules sharing one training run
 ``parallel``  ``run_many``, ``run_seeds``, ``ablation_table``: many runs through joblib (or Dask)
+``questions`` a notebook's question as runs: its rows with their report-rule twins, evidence, recipe
 ``stats``     seed spread, 95 % t-intervals, test-set sampling error, differences of runs
 ``run_cache`` the on-disk cache of finished runs under ``runs/`` and when an entry is reused
 ``tables``    the results tables; ``markdown`` writes ``results.md``
@@ -30,12 +31,14 @@ from .configs import (
     experiments_for,
 )
 from .parallel import ablation_runs, ablation_table, compare_seeds, estimate_seconds, run_many, run_seeds
+from .questions import BASE_ROW, question_names, question_runs, with_report_rule
 from .run_cache import CacheError, code_version
 from .runner import RunResult, build_model, explorer_dataset, protocol_dataset, run, train_config, train_runs
 from .stats import (
     ablation_summary,
     binomial_sd,
     compare,
+    margin_split,
     seed_histories,
     seed_summary,
     t_quantile,
@@ -43,11 +46,13 @@ from .stats import (
 )
 from .tables import data_note, far_from_report, report_table, results_table, targets_table, write_tables
 
-__all__ = ["ABLATIONS", "ABLATION_EXPERIMENTS", "CacheError", "Config", "EVIDENCE_EXPERIMENTS", "EXPERIMENTS",
-           "Experiment", "IMPROVED_EXPERIMENTS", "QUESTIONS", "QUICK", "REPORT_EXPERIMENTS",
-           "REPORT_RULE_EXPERIMENTS", "REPORT_RULE_SUFFIX", "RunResult", "ablation_runs", "ablation_summary",
-           "ablation_table", "binomial_sd", "build_model", "code_version", "compare", "compare_seeds", "data_note",
-           "estimate_seconds", "experiment_kind", "experiments_for", "explorer_dataset", "far_from_report",
-           "protocol_dataset", "quick_mode", "report_table", "results_table", "run", "run_many", "run_seeds",
-           "seed_histories", "seed_summary", "t_quantile", "targets_table", "train_config", "train_runs", "welch",
-           "write_tables"]
+__all__ = [
+    "ABLATIONS", "ABLATION_EXPERIMENTS", "BASE_ROW", "CacheError", "Config", "EVIDENCE_EXPERIMENTS", "EXPERIMENTS",
+    "Experiment", "IMPROVED_EXPERIMENTS", "QUESTIONS", "QUICK", "REPORT_EXPERIMENTS", "REPORT_RULE_EXPERIMENTS",
+    "REPORT_RULE_SUFFIX", "RunResult", "ablation_runs", "ablation_summary", "ablation_table", "binomial_sd",
+    "build_model", "code_version", "compare", "compare_seeds", "data_note", "estimate_seconds", "experiment_kind",
+    "experiments_for", "explorer_dataset", "far_from_report", "margin_split", "protocol_dataset", "question_names",
+    "question_runs", "quick_mode", "report_table", "results_table", "run", "run_many", "run_seeds",
+    "seed_histories", "seed_summary", "t_quantile", "targets_table", "train_config", "train_runs", "welch",
+    "with_report_rule", "write_tables"
+]

@@ -27,9 +27,9 @@ from tqdm.auto import tqdm
 from .. import settings
 from ..data import N_FEATURES
 from . import run_cache
-from .configs import ABLATIONS, as_experiment
+from .configs import ABLATIONS, Config, as_experiment
 from .runner import lookup, protocol_dataset, store, train_runs
-from .stats import ablation_summary, compare
+from .stats import ablation_summary, verdict, welch
 
 FLOPS_PER_SECOND = 8e10      # one BLAS thread on this 2-core machine, roughly (for ordering and time left)
 RECOMPRESS_SECONDS = 40      # re-compressing the 60,000 images of the JPEG probe, once per worker
@@ -216,15 +216,23 @@ def ablation_table(question, *, jobs=None, scheduler=None, quick=None, cache_dir
     return ablation_summary(results, ABLATIONS[question])
 
 
-def compare_seeds(a, b, *, quick=None, jobs=None) -> dict:
-    """Experiment ``a`` against ``b`` over their own seeds (names, Experiments or lists of RunResults):
-    the difference of mean test accuracy in points, its Welch 95 % interval and the verdict ('<a> better',
-    '<b> better' or 'no measurable difference'). Use it for every "A beats B" sentence."""
-    runs = []
+def compare_seeds(a, b, *, seeds=None, quick=None, jobs=None) -> dict:
+    """Experiment ``a`` against ``b`` (names, Experiments, Configs or lists of RunResults): the difference
+    of mean test accuracy in points, its Welch 95 % interval and the verdict ('<a> better', '<b> better'
+    or 'no measurable difference'). ``seeds``: the seeds to run for a side that is not a list (default:
+    an experiment's own; a Config has only its own ``seed``, so pass e.g. ``seeds=range(5)``). A Config
+    is labelled by the settings it changes. Use it for every "A beats B" sentence."""
+    sides = []
     for side in (a, b):
-        runs.append(list(side) if isinstance(side, list) else run_seeds(side, quick=quick, jobs=jobs, progress=False))
-    names = [r[0].name for r in runs]
-    if names[0] == names[1]:
-        raise ValueError(f"both sides are {names[0]!r}")
-    return compare(runs[0] + runs[1], names[0], names[1])
-
+        runs = list(side) if isinstance(side, list) else run_seeds(side, seeds, quick=quick, jobs=jobs,
+                                                                    progress=False)
+        if not runs:
+            raise ValueError("a side of the comparison has no runs")
+        label = side.describe() if isinstance(side, Config) else runs[0].name
+        sides.append((label, [100 * r.test_acc for r in runs]))
+    (name_a, acc_a), (name_b, acc_b) = sides
+    if name_a == name_b:
+        raise ValueError(f"both sides are {name_a!r}: compare two different experiments or configs")
+    diff, low, high = welch(acc_a, acc_b)
+    return {"a": name_a, "b": name_b, "difference": round(diff, 2), "ci_low": round(low, 2),
+            "ci_high": round(high, 2), "verdict": verdict(low, high, name_a, name_b)}

@@ -18,6 +18,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..settings import QUICK
+
 # t(0.975, df) for df = 1..30 (standard tables); beyond 30 the Cornish-Fisher expansion below.
 T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
@@ -95,10 +97,13 @@ def as_table(results_or_table) -> pd.DataFrame:
     return results_table(list(results_or_table))
 
 
-def seed_summary(results_or_table, n_test=N_TEST) -> pd.DataFrame:
+def seed_summary(results_or_table, n_test=None) -> pd.DataFrame:
     """One row per experiment (in first-seen order): n seeds, mean, sd, the 95 % t-interval of the
     test accuracy, the report's number and whether it is ``inside`` the interval (None without a
-    report number or with one seed), and ``test_sd_%``, the test-set sampling sd at that mean."""
+    report number or with one seed), and ``test_sd_%``, the test-set sampling sd at that mean on
+    ``n_test`` images (default: the quick subset's test size for quick runs, else 10,000)."""
+    if n_test is None:
+        n_test = test_images(results_or_table)
     table = as_table(results_or_table)
     rows = []
     for name, group in table.groupby("experiment", sort=False):
@@ -113,6 +118,14 @@ def seed_summary(results_or_table, n_test=N_TEST) -> pd.DataFrame:
     numbers = ["mean_%", "sd_%", "ci_low_%", "ci_high_%", "test_sd_%"]
     summary[numbers] = summary[numbers].astype(float).round(2)
     return summary
+
+
+def test_images(results_or_table) -> int:
+    """How many test images the runs were scored on: the quick subset's when every run is quick."""
+    runs = [] if isinstance(results_or_table, pd.DataFrame) else list(results_or_table)
+    if runs and all(getattr(r, "quick", False) for r in runs):
+        return 10 * QUICK["n_eval_per_class"]
+    return N_TEST
 
 
 def accuracies(results_or_table, name) -> pd.Series:
@@ -166,4 +179,23 @@ def ablation_summary(results_or_table, chain) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=ABLATION_COLUMNS)
     numbers = ["mean_%", "sd_%", "ci_low_%", "ci_high_%", "gain", "gain_low", "gain_high"]
     out[numbers] = out[numbers].astype(float).round(2)
+    return out
+
+
+def margin_split(ablation, report_acc, report_row) -> pd.DataFrame:
+    """Where a recipe's margin over the report's ``report_acc`` (its row ``report_row``) comes from, as
+    rows that add up: the ablation's first step minus the report, the gains the ablation measures (their
+    interval excludes 0), the gains it does not (an interval around 0, or one seed), and the total. A
+    margin is credited only to the measured steps, which the ``steps`` column names."""
+    measured = ablation["measured"].eq(True)
+    first = ablation["mean_%"].iloc[0]
+    parts = [(f"our {ablation['change'].iloc[0]} minus the report's {report_row} ({report_acc} %)",
+              first - report_acc, ""),
+             ("steps whose gain is measured (interval excludes 0)", ablation.loc[measured, "gain"].sum(),
+              ", ".join(ablation.loc[measured, "change"]) or "none"),
+             ("steps whose gain is not measured", ablation.loc[~measured & (ablation["step"] > 0), "gain"].sum(),
+              ", ".join(ablation.loc[~measured & (ablation["step"] > 0), "change"]) or "none"),
+             ("the recipe minus the report's number", ablation["mean_%"].iloc[-1] - report_acc, "")]
+    out = pd.DataFrame(parts, columns=["part", "points", "steps"])
+    out["points"] = out["points"].astype(float).round(2)
     return out

@@ -37,7 +37,8 @@ def plot_seed_spread(histories, metric="val_acc", by="experiment", ax=None, titl
     ax.set(xlabel="epoch", ylabel=metric.replace("_", " "), title=title or f"{metric.replace('_', ' ')}: "
            "one faint curve per seed, bold = mean")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", ncol=2)
+    wide = ax.get_position().width * fig.get_figwidth() >= 6      # inches: a half-width panel takes one column
+    ax.legend(fontsize="small" if wide else "x-small", ncol=2 if wide else 1)
     return fig
 
 
@@ -88,8 +89,10 @@ def plot_ablation(table, ax=None, title=None):
                         color="k", capsize=3, lw=1)
         ax.text(k, max(means[k - 1], means[k]) + 0.4, f"{row['gain']:+.1f}", ha="center", fontsize=8)
     ax.plot(x, means, "o", color="k", ms=3)
-    low = np.nanmin(means) - 3
-    ax.set_ylim(max(0, low), np.nanmax(means) + 3)
+    # The limits hold every mean and every error bar's end (a gain's interval can reach past both means).
+    previous = np.r_[np.nan, means[:-1]]
+    ends = np.r_[means, previous + table["gain_low"].to_numpy(float), previous + table["gain_high"].to_numpy(float)]
+    ax.set_ylim(max(0, np.nanmin(ends) - 2), np.nanmax(ends) + 2)
     ax.set_xticks(x, [str(c) for c in table["change"]], rotation=25, ha="right", fontsize=8)
     ax.set(ylabel="test accuracy (%)", title=title or "one change at a time (grey, hatched: no measurable gain)")
     ax.grid(alpha=0.3, axis="y")

@@ -1,0 +1,102 @@
+"""Benchmark: the least time the committed reproduction could take on this machine.
+
+Almost all the arithmetic of training is matrix products (see ``epoch.py``). For every training
+that ``make reproduce`` runs (read from ``results/results.csv``: each configuration and seed once,
+a report row and its report-rule twin as one training of the longer of their two runs, since they
+share it), this script times, in this run and with one BLAS thread, only the products of one epoch
+of that network (forward and backward over 40,000 training rows in minibatches, and the forward
+pass over the 10,000 validation rows), and multiplies by the epochs that training ran.
+
+The sum is a floor: an implementation that did nothing but these products, with the work split
+perfectly over the cores, could not be faster. It prints the floor in CPU seconds and in minutes
+for the given number of cores, next to the 25-minute target of issue 10.
+
+    python benchmarks/reproduce_floor.py [--results results/results.csv] [--cores 2]
+
+It prints figures and never asserts a time.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from mlp_helpers.data import N_FEATURES
+from mlp_helpers.experiments import EXPERIMENTS
+
+N_TRAIN, N_VAL, N_CLASSES = 40_000, 10_000, 10
+TARGET_MINUTES = 25
+
+
+def trainings(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per distinct training: layer sizes, batch size and the epochs it ran (the longest of the
+    runs that share it)."""
+    rows = {}
+    for run in results.itertuples():
+        config = replace(EXPERIMENTS[run.experiment].config, seed=int(run.seed), stopping="best")
+        old = rows.get(config, 0)
+        rows[config] = max(old, int(run.epochs_run))
+    return pd.DataFrame([{"sizes": (N_FEATURES, *c.hidden, N_CLASSES), "batch_size": c.batch_size, "epochs": e}
+                         for c, e in rows.items()])
+
+
+def products_per_epoch(sizes, batch_size, rng) -> float:
+    """Seconds of the matrix products of one epoch (training and validation), best of two."""
+    weights = [rng.standard_normal((a, b), dtype=np.float32) for a, b in zip(sizes, sizes[1:])]
+    acts = [rng.standard_normal((batch_size, s), dtype=np.float32) for s in sizes]
+    deltas = [rng.standard_normal((batch_size, s), dtype=np.float32) for s in sizes]
+    grads = [np.empty_like(w) for w in weights]
+    outs = [np.empty((batch_size, s), np.float32) for s in sizes]
+    x_val = rng.standard_normal((N_VAL, sizes[0]), dtype=np.float32)
+    batches = -(-N_TRAIN // batch_size)
+
+    def epoch():
+        for _ in range(batches):
+            for l, w in enumerate(weights):
+                np.matmul(acts[l], w, out=outs[l + 1])                 # forward z_l = a_(l-1) W_l
+                np.matmul(acts[l].T, deltas[l + 1], out=grads[l])      # dE/dW_l = a_(l-1)^T delta_l
+                if l > 0:
+                    np.matmul(deltas[l + 1], w.T, out=outs[l])         # dE/da_(l-1) = delta_l W_l^T
+        a = x_val
+        for w in weights:
+            a = a @ w                                                  # the validation forward pass
+
+    best = np.inf
+    for _ in range(2):
+        t0 = time.perf_counter()
+        epoch()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", default="results/results.csv")
+    parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    table = trainings(pd.read_csv(args.results))
+    rng = np.random.default_rng(0)
+    with threadpool_limits(1):
+        floors = {key: products_per_epoch(*key, rng) for key in sorted(set(zip(table["sizes"], table["batch_size"])))}
+    table["floor_s"] = [floors[k] * e for k, e in zip(zip(table["sizes"], table["batch_size"]), table["epochs"])]
+    by_net = table.groupby(["sizes", "batch_size"]).agg(trainings=("epochs", "size"), epochs=("epochs", "sum"),
+                                                       floor_s=("floor_s", "sum")).reset_index()
+    by_net["floor per epoch (s)"] = [round(floors[(s, b)], 3) for s, b in zip(by_net["sizes"], by_net["batch_size"])]
+    by_net["sizes"] = ["-".join(map(str, s)) for s in by_net["sizes"]]
+    by_net["floor_s"] = by_net["floor_s"].round(0)
+    print(by_net.to_string(index=False))
+    total = table["floor_s"].sum()
+    minutes = total / args.cores / 60
+    print(f"\n{len(table)} trainings, {table['epochs'].sum()} epochs. Matrix products alone: {total:.0f} CPU s, "
+          f"so at least {minutes:.1f} min on {args.cores} cores (target {TARGET_MINUTES} min, "
+          f"{'within' if minutes <= TARGET_MINUTES else 'above'} it before any other work).")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

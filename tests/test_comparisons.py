@@ -1,0 +1,99 @@
+"""The helpers that turn seeds into sentences: compare_seeds, margin_split, question_runs, and the
+figures that show the spread (their limits and legends)."""
+import math
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from test_seeds import fake_training, hand_table
+
+from mlp_helpers import experiments, plots, settings
+from mlp_helpers.experiments import Config, parallel, runner
+
+
+@pytest.fixture
+def trained(monkeypatch):
+    """Instant stand-in training (see test_seeds.fake_training); the list of configs it trained."""
+    calls = []
+    monkeypatch.setattr(parallel, "train_runs", fake_training(calls))
+    monkeypatch.setattr(runner, "data_source", lambda config: "fingerprint-F")
+    return calls
+
+
+def test_compare_seeds_labels_two_configs_by_what_they_change_and_runs_the_seeds_asked(trained, tmp_path,
+                                                                                         monkeypatch):
+    monkeypatch.setattr(settings, "RUNS_DIR", tmp_path)
+    a, b = Config(activation="relu"), Config(activation="sigmoid")
+    out = experiments.compare_seeds(a, b, seeds=range(3), quick=False, jobs=1)
+    assert (out["a"], out["b"]) == ("activation=relu", "activation=sigmoid")
+    assert len(trained) == 6                                           # three seeds a side
+    assert out["verdict"] in ("activation=relu better", "activation=sigmoid better", "no measurable difference")
+    assert not math.isnan(out["ci_low"])
+    with pytest.raises(ValueError, match="both sides are 'activation=relu'"):
+        experiments.compare_seeds(a, Config(activation="relu", seed=3), quick=False, jobs=1)
+
+
+def test_compare_seeds_of_one_seed_each_says_it_cannot_measure(trained, tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "RUNS_DIR", tmp_path)
+    out = experiments.compare_seeds(Config(), Config(hidden=(64,)), quick=False, jobs=1)
+    assert out["verdict"] == "not measurable (one seed)"
+
+
+def test_margin_split_parts_add_up_to_the_recipe_minus_the_report():
+    table = pd.concat([hand_table([30.0, 31.0, 32.0], "s0"), hand_table([36.0, 37.0, 38.0], "s1"),
+                       hand_table([36.5, 37.0, 37.5], "s2"), hand_table([40.0], "s3")])
+    steps = experiments.ablation_summary(table, [("s0", "report row"), ("s1", "+ a"), ("s2", "+ b"),
+                                                 ("s3", "+ wide")])
+    split = experiments.margin_split(steps, 35.0, "row")
+    assert split["points"].tolist() == [-4.0, 6.0, 3.0, 5.0]
+    assert split["points"].iloc[:3].sum() == split["points"].iloc[3]
+    assert split["steps"].tolist()[1:3] == ["+ a", "+ b, + wide"]
+    assert "report row" in split["part"].iloc[0] and "35.0 %" in split["part"].iloc[0]
+
+
+def test_question_runs_pair_every_report_row_with_its_report_rule_twin(trained, tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "RUNS_DIR", tmp_path)
+    names = experiments.question_names("activations")
+    assert names[:2] == ["momentum_b128", "momentum_b128_report_rule"]
+    for name in names:
+        if experiments.EXPERIMENTS[name].kind == "report":
+            assert names[names.index(name) + 1] == name + experiments.REPORT_RULE_SUFFIX
+    assert "momentum_b128" not in experiments.question_names("activations", base=False)
+    runs = experiments.question_runs("activations", quick=False, jobs=1, progress=False)
+    assert list(runs) == names
+    for name, results in runs.items():
+        assert [r.seed for r in results] == list(experiments.EXPERIMENTS[name].seeds)
+
+
+def test_seed_summary_scores_quick_runs_on_the_quick_test_set(trained, tmp_path):
+    kwargs = dict(cache_dir=tmp_path, jobs=1, progress=False)
+    quick = experiments.run_many([("relu", s) for s in range(3)], quick=True, **kwargs)
+    full = experiments.run_many([("relu", s) for s in range(3)], quick=False, **kwargs)
+    p = experiments.seed_summary(quick)["mean_%"].iloc[0] / 100
+    n_quick = 10 * settings.QUICK["n_eval_per_class"]
+    assert experiments.seed_summary(quick)["test_sd_%"].iloc[0] == round(100 * math.sqrt(p * (1 - p) / n_quick), 2)
+    p = experiments.seed_summary(full)["mean_%"].iloc[0] / 100
+    assert experiments.seed_summary(full)["test_sd_%"].iloc[0] == round(100 * math.sqrt(p * (1 - p) / 10_000), 2)
+
+
+def test_the_ablation_chart_shows_every_error_bar_whole():
+    # A noisy step whose gain interval reaches far below both means.
+    table = pd.concat([hand_table([40.0, 40.5, 39.5], "s0"), hand_table([30.0, 50.0, 41.0], "s1")])
+    steps = experiments.ablation_summary(table, [("s0", "row"), ("s1", "+ noisy")])
+    fig = plots.plot_ablation(steps)
+    low, high = fig.axes[0].get_ylim()
+    assert low <= 40.0 + steps["gain_low"].iloc[1] and high >= 40.0 + steps["gain_high"].iloc[1]
+    plt.close(fig)
+
+
+def test_a_half_width_seed_spread_keeps_its_legend_to_one_column(trained, tmp_path):
+    results = experiments.run_many([(n, 0) for n in ("momentum_b128", "relu", "sigmoid", "hidden_64")],
+                                   cache_dir=tmp_path, quick=False, jobs=1, progress=False)
+    long = experiments.seed_histories(results)
+    fig, axes = plt.subplots(1, 2, figsize=(plots.FULL_WIDTH, 3.6))
+    plots.plot_seed_spread(long, ax=axes[0])
+    assert axes[0].get_legend()._ncols == 1
+    plt.close(fig)
+    fig = plots.plot_seed_spread(long)
+    assert fig.axes[0].get_legend()._ncols == 2
+    plt.close(fig)
