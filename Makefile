@@ -27,11 +27,16 @@ lab: install
 # shared cores made them up to 10x slower on a busy machine.
 TEST_ENV := MLP_QUICK=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
+# Two pytest workers (pytest-xdist; TEST_JOBS=0 runs in one process). --dist loadscope keeps each
+# test module, and each notebook's cells, in one worker, in order, as nbval needs.
+TEST_JOBS ?= auto
+PYTEST_PARALLEL := -n $(TEST_JOBS) --dist loadscope
+
 test: install
-	$(TEST_ENV) $(BIN)/python -m pytest --nbval-lax tests notebooks
+	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_PARALLEL) --durations=15 --nbval-lax tests notebooks
 
 test-fast: install
-	$(TEST_ENV) $(BIN)/python -m pytest tests -m "not browser"
+	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_PARALLEL) tests -m "not browser"
 
 reproduce: install
 	$(BIN)/python -m mlp_helpers reproduce $(if $(JOBS),--jobs $(JOBS),) $(if $(SCHEDULER),--scheduler $(SCHEDULER),) $(if $(CACHE_DIR),--cache-dir $(CACHE_DIR),)

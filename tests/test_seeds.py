@@ -262,3 +262,23 @@ def test_time_breakdown_counts_only_the_extra_epochs_of_report_rule_runs():
     assert table.loc["report-rule runs (extra epochs only)", "seconds"] == 4
     assert table.loc["wide recipes (512, 1024-512)", "seconds"] == 300
     assert table.loc["128-unit recipes", "seconds"] == 30
+
+
+def test_a_training_that_serves_a_report_rule_twin_is_planned_for_its_longer_run():
+    row, twin = experiments.EXPERIMENTS["l1_1e-2"], experiments.EXPERIMENTS["l1_1e-2_report_rule"]
+    alone, both = parallel.group_seconds([row]), parallel.group_seconds([row, twin])
+    assert both > 5 * alone                                    # the report's rule never fired here: 100 epochs
+    assert parallel.expected_epochs(twin.config, report_rule=True) == 100
+
+
+def test_time_left_follows_the_plan_first_then_the_measured_speed():
+    bar = parallel.Progress(4, 0, {"a": 100.0, "b": 100.0, "c": 100.0, "d": 100.0}, jobs=2, enabled=False)
+    assert bar.seconds_left(10.0) == 190.0                      # the plan (400 s on 2 workers) counting down
+    bar.update(1, "a")
+    bar.update(1, "b")
+    # Half the plan done in 200 s on 2 workers, c and d in flight: the plan ran at 0.75 of the estimated speed.
+    assert abs(bar.seconds_left(200.0) - 100 / (2 * 0.75)) < 1e-9
+    bar.update(2, "c")
+    bar.update(2, "d")
+    assert bar.time_left() == "" and bar.seconds_left(300.0) == 0.0
+    bar.close()

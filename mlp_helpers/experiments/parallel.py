@@ -33,30 +33,45 @@ from .stats import ablation_summary, verdict, welch
 
 FLOPS_PER_SECOND = 8e10      # one BLAS thread on this 2-core machine, roughly (for ordering and time left)
 RECOMPRESS_SECONDS = 40      # re-compressing the 60,000 images of the JPEG probe, once per worker
+# What the products alone miss, as measured per epoch in the recorded reproduction on this machine:
+# a penalty's value and gradient every minibatch, twice as many minibatches at batch 64, the flips.
+PENALTY_COST, FLIP_COST = 1.3, 1.15
 
 
-def expected_epochs(config) -> int:
-    """A guess at the epochs a config runs before its stopping rule ends it (for ordering work)."""
+def expected_epochs(config, report_rule=False) -> int:
+    """A guess at the epochs a training runs before its stopping rules end it (for ordering work and the
+    time left). ``report_rule``: the training also serves a report-rule twin, whose rule (five rises in a
+    row) never fired for the penalised rows at λ = 1e-2 and fired late for L1 at 1e-4 in the recorded runs."""
     if config.patience is None or config.schedule != "constant":
         return config.epochs
+    if report_rule and config.penalty != "none":
+        return min(config.epochs, 100 if config.lam >= 1e-2 else 40 if config.penalty == "l1" else 10)
     if config.monitor == "val_acc":
         return min(config.epochs, 25)
     if config.lam >= 1e-3 and config.penalty == "l2":
-        return min(config.epochs, 60)
-    return min(config.epochs, 10)
+        return min(config.epochs, 55)
+    return min(config.epochs, 12 if len(config.hidden) > 1 else 10)
 
 
-def estimate_seconds(config, quick=False) -> float:
-    """A rough estimate of one run's training time (one BLAS thread): products per epoch x epochs."""
+def estimate_seconds(config, quick=False, report_rule=False) -> float:
+    """A rough estimate of one training's time (one BLAS thread): products per epoch x epochs, times
+    the measured cost of what the products leave out."""
     sizes = [N_FEATURES, *config.hidden, 10]
     products = sum(a * b for a, b in zip(sizes, sizes[1:]))
     if quick:
         n_train, n_eval = 10 * settings.QUICK["n_per_class"], 10 * settings.QUICK["n_eval_per_class"]
-        epochs = min(expected_epochs(config), settings.QUICK["max_epochs"])
+        epochs = min(expected_epochs(config, report_rule), settings.QUICK["max_epochs"])
     else:
-        n_train, n_eval, epochs = 40_000, 10_000, expected_epochs(config)
+        n_train, n_eval, epochs = 40_000, 10_000, expected_epochs(config, report_rule)
     seconds = products * epochs * (6 * n_train + 2 * n_eval) / FLOPS_PER_SECOND
+    seconds *= (PENALTY_COST if config.penalty != "none" else 1) * (FLIP_COST if config.augment_flip else 1)
+    seconds *= max(1.0, (128 / config.batch_size) ** 0.5)
     return seconds + (RECOMPRESS_SECONDS if config.recompress_jpeg and not quick else 0)
+
+
+def group_seconds(group, quick=False) -> float:
+    """``estimate_seconds`` of one training group (see ``training_groups``)."""
+    return estimate_seconds(group[0].config, quick, any(e.config.stopping == "report" for e in group))
 
 
 def planned(items) -> list:
@@ -76,7 +91,7 @@ def training_groups(experiments) -> list[list]:
     groups = {}
     for e in experiments:
         groups.setdefault(replace(e.config, stopping="best"), []).append(e)
-    return sorted(groups.values(), key=lambda g: estimate_seconds(g[0].config), reverse=True)
+    return sorted(groups.values(), key=group_seconds, reverse=True)
 
 
 def preload(normalisations, quick):
@@ -113,11 +128,13 @@ def parallel(jobs=None, scheduler=None, preloaded=(), quick=False):
 
 
 class Progress:
-    """The bar: runs done out of runs planned, and the time left, from the runs' estimated sizes (refreshed
-    every few seconds, so a long first run does not look frozen)."""
+    """The bar: runs done out of runs planned, and the time left (refreshed every few seconds, so a long
+    first run does not look frozen). ``estimates``: {key: estimated seconds} of the trainings in the
+    order they are dispatched, ``jobs`` at a time."""
 
     def __init__(self, total, done, estimates, jobs, enabled, every=5.0):
-        self.left, self.finished, self.jobs = sum(estimates), 0.0, max(jobs, 1)
+        self.estimates, self.finished, self.jobs = dict(estimates), set(), max(jobs, 1)
+        self.planned = sum(self.estimates.values())
         self.start, self.stop = time.perf_counter(), threading.Event()
         self.bar = tqdm(total=total, initial=done, desc="runs", unit="run", file=sys.stderr, disable=not enabled,
                         bar_format="{desc}: {n_fmt}/{total_fmt} |{bar}| {elapsed}{postfix}")
@@ -126,22 +143,33 @@ class Progress:
         if enabled:
             self.thread.start()
 
+    def seconds_left(self, elapsed) -> float:
+        """Until 15 % of the planned work is done: the plan (estimates / jobs) counting down. Then: the
+        measured speed (finished work, plus half of the runs in flight, per worker-second) applied to the
+        rest."""
+        waiting = [k for k in self.estimates if k not in self.finished]
+        if not waiting:
+            return 0.0
+        left = sum(self.estimates[k] for k in waiting)
+        in_flight = sum(self.estimates[k] for k in waiting[:self.jobs])      # dispatched in plan order
+        done = self.planned - left
+        if done < 0.15 * self.planned or elapsed <= 0:
+            return max(self.planned / self.jobs - elapsed, 0.1 * left / self.jobs)
+        speed = (done + in_flight / 2) / (elapsed * self.jobs)             # estimated seconds per real second
+        return (left - in_flight / 2) / (self.jobs * speed)
+
     def time_left(self) -> str:
-        if self.left <= 0:
+        if len(self.finished) == len(self.estimates):
             return ""
-        elapsed = time.perf_counter() - self.start
-        if self.finished > 0:
-            seconds = elapsed * self.left / self.finished
-        else:
-            seconds = max(self.left / self.jobs - elapsed, 0)
+        seconds = self.seconds_left(time.perf_counter() - self.start)
         return f"~{seconds / 60:.0f} min left" if seconds >= 90 else f"~{seconds:.0f} s left"
 
     def tick(self, every):
         while not self.stop.wait(every):
             self.bar.set_postfix_str(self.time_left(), refresh=True)
 
-    def update(self, runs, estimate):
-        self.finished, self.left = self.finished + estimate, self.left - estimate
+    def update(self, runs, key):
+        self.finished.add(key)
         self.bar.update(runs)
         self.bar.set_postfix_str(self.time_left(), refresh=True)
 
@@ -168,8 +196,8 @@ def run_many(items, *, jobs=None, scheduler=None, quick=None, cache_dir=None, fo
             done[config] = hit
     groups = training_groups([e for config, e in unique.items() if config not in done])
     jobs = jobs or os.cpu_count() or 1
-    estimates = {id(g): estimate_seconds(g[0].config, quick) for g in groups}
-    bar = Progress(len(unique), len(done), estimates.values(), jobs, progress)
+    estimates = {id(g): group_seconds(g, quick) for g in groups}
+    bar = Progress(len(unique), len(done), estimates, jobs, progress)
     try:
         if groups:
             normalisations = sorted({g[0].config.normalisation for g in groups if g[0].config.recompress_jpeg is None})
@@ -179,7 +207,7 @@ def run_many(items, *, jobs=None, scheduler=None, quick=None, cache_dir=None, fo
                     for r in results:
                         store(r, cache_dir, replace=force)
                         done[r.config] = r
-                    bar.update(len(results), estimates[key])
+                    bar.update(len(results), key)
     finally:
         bar.close()
     return [replace(done[e.config], experiment=e) for e in asked]
