@@ -48,7 +48,7 @@ def test_margin_split_parts_add_up_to_the_recipe_minus_the_report():
     assert split["points"].tolist() == [-4.0, 6.0, 3.0, 5.0]
     assert split["points"].iloc[:3].sum() == split["points"].iloc[3]
     assert split["steps"].tolist()[1:3] == ["+ a", "+ b, + wide"]
-    assert "report row" in split["part"].iloc[0] and "35.0 %" in split["part"].iloc[0]
+    assert split["part"].iloc[0] == "the first step (report row) minus the report's row (35.0 %)"
 
 
 def test_question_runs_pair_every_report_row_with_its_report_rule_twin(trained, tmp_path, monkeypatch):

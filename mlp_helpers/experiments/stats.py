@@ -189,7 +189,7 @@ def margin_split(ablation, report_acc, report_row) -> pd.DataFrame:
     margin is credited only to the measured steps, which the ``steps`` column names."""
     measured = ablation["measured"].eq(True)
     first = ablation["mean_%"].iloc[0]
-    parts = [(f"our {ablation['change'].iloc[0]} minus the report's {report_row} ({report_acc} %)",
+    parts = [(f"the first step ({ablation['change'].iloc[0]}) minus the report's {report_row} ({report_acc} %)",
               first - report_acc, ""),
              ("steps whose gain is measured (interval excludes 0)", ablation.loc[measured, "gain"].sum(),
               ", ".join(ablation.loc[measured, "change"]) or "none"),

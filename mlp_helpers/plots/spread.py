@@ -84,10 +84,10 @@ def plot_ablation(table, ax=None, title=None):
         ax.bar(k, row["gain"], bottom=means[k - 1], color=colour, alpha=0.8 if measured else 0.5,
                hatch=None if measured else "//", edgecolor="0.3", width=0.6)
         if not math.isnan(row["gain_low"]):
-            top = means[k - 1]
-            ax.errorbar(k, top + row["gain"], yerr=[[row["gain"] - row["gain_low"]], [row["gain_high"] - row["gain"]]],
-                        color="k", capsize=3, lw=1)
-        ax.text(k, max(means[k - 1], means[k]) + 0.4, f"{row['gain']:+.1f}", ha="center", fontsize=8)
+            error = [[row["gain"] - row["gain_low"]], [row["gain_high"] - row["gain"]]]
+            ax.errorbar(k, means[k - 1] + row["gain"], yerr=error, color="k", capsize=3, lw=1)
+        top = np.nanmax([means[k - 1], means[k], means[k - 1] + row["gain_high"]])   # above the bar and its error bar
+        ax.text(k, top + 0.4, f"{row['gain']:+.1f}", ha="center", va="bottom", fontsize=8)
     ax.plot(x, means, "o", color="k", ms=3)
     # The limits hold every mean and every error bar's end (a gain's interval can reach past both means).
     previous = np.r_[np.nan, means[:-1]]
