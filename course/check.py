@@ -10,7 +10,10 @@ name its exercise; every planted-bug failure must name its exercise and say what
 """
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -72,6 +75,25 @@ def failed_tests(course, student):
     return failures
 
 
+def grade_apart(course, submissions):
+    """Autograde each submission {student: notebook paths} in its own copy of ``course`` (its own
+    gradebook, so the gradings cannot lock each other), as many at once as there are cores; returns
+    {student: its course folder}."""
+    courses = {}
+    for student, notebooks in submissions.items():
+        copy = course.with_name(f"{course.name}-{student}")
+        if copy.exists():
+            shutil.rmtree(copy)
+        shutil.copytree(course, copy)
+        config = copy / "nbgrader_config.py"                 # it names its course folder: point it at the copy
+        config.write_text(config.read_text().replace(str(Path(course).resolve()), str(copy.resolve())))
+        submit(copy, student, notebooks)
+        courses[student] = copy
+    with ThreadPoolExecutor(max_workers=min(len(courses), os.cpu_count() or 1)) as pool:
+        list(pool.map(autograde, courses.values()))          # each call runs nbgrader in a subprocess
+    return courses
+
+
 def course_check(notebooks_dir=ROOT / "notebooks", bugs=None, folder=BUILD / "course-check"):
     """Run the three gradings; returns (summary line, list of problems, details dict)."""
     bugs = PLANTED_BUGS if bugs is None else bugs
@@ -87,11 +109,10 @@ def course_check(notebooks_dir=ROOT / "notebooks", bugs=None, folder=BUILD / "co
         nbformat.write(nb, folder / "planted" / path.name)
     if missing := set(bugs) - planted:
         raise SystemExit(f"planted bugs for exercises not found in {notebooks_dir}: {sorted(missing)}")
-    submit(course, "unsolved", sorted((dist / "notebooks").glob("*.ipynb")))
-    submit(course, "solved", originals)
-    submit(course, "planted", sorted((folder / "planted").glob("*.ipynb")))
-    autograde(course)
-    got = {s: exercise_scores(scores(course, s)) for s in ("unsolved", "solved", "planted")}
+    submissions = {"unsolved": sorted((dist / "notebooks").glob("*.ipynb")), "solved": originals,
+                   "planted": sorted((folder / "planted").glob("*.ipynb"))}
+    courses = grade_apart(course, submissions)
+    got = {s: exercise_scores(scores(courses[s], s)) for s in submissions}
     total = {s: sum(v[0] for v in got[s].values()) for s in got}
     top = sum(v[1] for v in got["solved"].values())
     line = (f"unsolved {total['unsolved']:g}/{top:g}  solved {total['solved']:g}/{top:g}  "
@@ -104,22 +125,22 @@ def course_check(notebooks_dir=ROOT / "notebooks", bugs=None, folder=BUILD / "co
     if total["unsolved"] != 0:
         problems.append(f"the unsolved edition scores {total['unsolved']:g}, not 0")
     if total["solved"] != top:
-        problems.append("the instructor notebooks lose points: " + str(failed_tests(course, "solved")))
+        problems.append("the instructor notebooks lose points: " + str(failed_tests(courses["solved"], "solved")))
     for exercise, (score, most) in got["planted"].items():
         if score != (0 if exercise in planted else most):
             problems.append(f"planted bugs: exercise {exercise} scores {score:g}/{most:g}")
-    failures = {s: failed_tests(course, s) for s in ("unsolved", "planted")}
+    failures = {s: failed_tests(courses[s], s) for s in ("unsolved", "planted")}
     for exercise, text in failures["unsolved"].items():
         if f"Exercise {exercise}" not in text:
             problems.append(f"unsolved: the failure of exercise {exercise} does not name it: {text}")
-    pages = "\n".join(p.read_text() for p in feedback_files(course, "planted"))
+    pages = "\n".join(p.read_text() for p in feedback_files(courses["planted"], "planted"))
     for exercise in sorted(planted):
         text = failures["planted"].get(exercise, "")
         if f"Exercise {exercise}" not in text or "expected" not in text:
             problems.append(f"planted bug in {exercise}: feedback does not say what was expected: {text!r}")
         elif f"Exercise {exercise}" not in pages:
             problems.append(f"planted bug in {exercise}: not in the HTML feedback")
-    return line, problems, {"scores": got, "failures": failures, "points": top, "course": course}
+    return line, problems, {"scores": got, "failures": failures, "points": top, "course": course, "courses": courses}
 
 
 def main():

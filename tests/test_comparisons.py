@@ -97,3 +97,29 @@ def test_a_half_width_seed_spread_keeps_its_legend_to_one_column(trained, tmp_pa
     fig = plots.plot_seed_spread(long)
     assert fig.axes[0].get_legend()._ncols == 2
     plt.close(fig)
+
+
+def test_two_processes_saving_one_figure_never_collide(tmp_path):
+    # Parallel gradings run the same notebook twice at once: each save has its own temp file.
+    import threading
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    errors = []
+
+    def save_many():
+        try:
+            for _ in range(15):
+                plots.save_figure(fig, "same_name", tmp_path)
+        except Exception as err:                                   # noqa: BLE001 (collect, then assert)
+            errors.append(err)
+
+    threads = [threading.Thread(target=save_many) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    plt.close(fig)
+    assert errors == []
+    assert (tmp_path / "same_name.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["same_name.png"]        # no temp file left behind

@@ -9,6 +9,7 @@ Sizes: JupyterLab shrinks an inline figure (100 dpi) that is wider than the outp
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -29,9 +30,10 @@ def save_figure(fig, name, folder=None):
     folder = Path(figures_dir() if folder is None else folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    tmp = folder / f".{name}.tmp.png"
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    tmp.replace(path)
+    # A temp name of its own, so two processes saving the same figure never rename each other's file.
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{name}.", suffix=".tmp.png", delete=False) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    Path(tmp.name).replace(path)
     return path
 
 
