@@ -39,8 +39,7 @@ def trainings(results: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     for run in results.itertuples():
         config = replace(EXPERIMENTS[run.experiment].config, seed=int(run.seed), stopping="best")
-        old = rows.get(config, 0)
-        rows[config] = max(old, int(run.epochs_run))
+        rows[config] = max(rows.get(config, 0), int(run.epochs_run))
     return pd.DataFrame([{"sizes": (N_FEATURES, *c.hidden, N_CLASSES), "batch_size": c.batch_size, "epochs": e}
                          for c, e in rows.items()])
 

@@ -18,11 +18,14 @@ CELL_TIMEOUT = 300          # seconds per cell when grading
 GRADE_ENV = {"MLP_QUICK": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
              "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
+# The course folder is the one this config file sits in, so a copied course grades in its copy.
 CONFIG = """\
+import os
 c = get_config()
-c.CourseDirectory.root = {root!r}
+here = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.root = here
 c.CourseDirectory.course_id = "mlp-backprop"
-c.CourseDirectory.db_url = "sqlite:///" + {db!r}
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "gradebook.db")
 c.Execute.timeout = {timeout}
 c.Execute.interrupt_on_timeout = True
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
@@ -42,7 +45,7 @@ def make_course(folder, notebooks, fresh=True):
     for path in notebooks:
         shutil.copy(path, source / Path(path).name)
     (folder / "nbgrader_config.py").write_text(
-        CONFIG.format(root=str(folder), db=str(folder / "gradebook.db"), timeout=CELL_TIMEOUT))
+        CONFIG.format(timeout=CELL_TIMEOUT))
     return folder
 
 

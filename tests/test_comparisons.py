@@ -5,35 +5,26 @@ import math
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
-from test_seeds import fake_training, hand_table
+from test_seeds import hand_table
 
 from mlp_helpers import experiments, plots, settings
-from mlp_helpers.experiments import Config, parallel, runner
+from mlp_helpers.experiments import Config
 
 
-@pytest.fixture
-def trained(monkeypatch):
-    """Instant stand-in training (see test_seeds.fake_training); the list of configs it trained."""
-    calls = []
-    monkeypatch.setattr(parallel, "train_runs", fake_training(calls))
-    monkeypatch.setattr(runner, "data_source", lambda config: "fingerprint-F")
-    return calls
-
-
-def test_compare_seeds_labels_two_configs_by_what_they_change_and_runs_the_seeds_asked(trained, tmp_path,
+def test_compare_seeds_labels_two_configs_by_what_they_change_and_runs_the_seeds_asked(fake_train, tmp_path,
                                                                                          monkeypatch):
     monkeypatch.setattr(settings, "RUNS_DIR", tmp_path)
     a, b = Config(activation="relu"), Config(activation="sigmoid")
     out = experiments.compare_seeds(a, b, seeds=range(3), quick=False, jobs=1)
     assert (out["a"], out["b"]) == ("activation=relu", "activation=sigmoid")
-    assert len(trained) == 6                                           # three seeds a side
+    assert len(fake_train) == 6                                           # three seeds a side
     assert out["verdict"] in ("activation=relu better", "activation=sigmoid better", "no measurable difference")
     assert not math.isnan(out["ci_low"])
     with pytest.raises(ValueError, match="both sides are 'activation=relu'"):
         experiments.compare_seeds(a, Config(activation="relu", seed=3), quick=False, jobs=1)
 
 
-def test_compare_seeds_of_one_seed_each_says_it_cannot_measure(trained, tmp_path, monkeypatch):
+def test_compare_seeds_of_one_seed_each_says_it_cannot_measure(fake_train, tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "RUNS_DIR", tmp_path)
     out = experiments.compare_seeds(Config(), Config(hidden=(64,)), quick=False, jobs=1)
     assert out["verdict"] == "not measurable (one seed)"
@@ -51,7 +42,7 @@ def test_margin_split_parts_add_up_to_the_recipe_minus_the_report():
     assert split["part"].iloc[0] == "the first step (report row) minus the report's row (35.0 %)"
 
 
-def test_question_runs_pair_every_report_row_with_its_report_rule_twin(trained, tmp_path, monkeypatch):
+def test_question_runs_pair_every_report_row_with_its_report_rule_twin(fake_train, tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "RUNS_DIR", tmp_path)
     names = experiments.question_names("activations")
     assert names[:2] == ["momentum_b128", "momentum_b128_report_rule"]
@@ -65,7 +56,7 @@ def test_question_runs_pair_every_report_row_with_its_report_rule_twin(trained, 
         assert [r.seed for r in results] == list(experiments.EXPERIMENTS[name].seeds)
 
 
-def test_seed_summary_scores_quick_runs_on_the_quick_test_set(trained, tmp_path):
+def test_seed_summary_scores_quick_runs_on_the_quick_test_set(fake_train, tmp_path):
     kwargs = dict(cache_dir=tmp_path, jobs=1, progress=False)
     quick = experiments.run_many([("relu", s) for s in range(3)], quick=True, **kwargs)
     full = experiments.run_many([("relu", s) for s in range(3)], quick=False, **kwargs)
@@ -86,7 +77,7 @@ def test_the_ablation_chart_shows_every_error_bar_whole():
     plt.close(fig)
 
 
-def test_a_half_width_seed_spread_keeps_its_legend_to_one_column(trained, tmp_path):
+def test_a_half_width_seed_spread_keeps_its_legend_to_one_column(fake_train, tmp_path):
     results = experiments.run_many([(n, 0) for n in ("momentum_b128", "relu", "sigmoid", "hidden_64")],
                                    cache_dir=tmp_path, quick=False, jobs=1, progress=False)
     long = experiments.seed_histories(results)

@@ -148,31 +148,6 @@ def test_train_runs_refuses_configs_that_differ_beyond_the_rule():
 
 
 # ---- item 3: ablations -------------------------------------------------------------------------------
-def fake_training(calls):
-    """A stand-in for runner.train_runs: instant results whose accuracy depends on the config."""
-    def train_runs(group, *, quick=None, progress=False):
-        out = []
-        for e in group:
-            calls.append(e.config)
-            acc = 0.30 + 0.002 * (e.config.seed + len(calls) % 3) + 0.01 * e.config.augment_flip
-            shapes = runner.parameter_shapes(e.config)
-            params = {k: np.zeros(v, np.float32) for k, v in shapes.items()}
-            history = pd.DataFrame({"epoch": [1], "train_loss": [2.0], "train_acc": [acc], "val_loss": [2.0],
-                                    "val_acc": [acc], "lr": [0.01], "seconds": [0.1]})
-            out.append(runner.RunResult(e, history, 1, "completed", 1.9, acc, 0.1, bool(quick), params,
-                                        data_source="fingerprint-F"))
-        return out
-    return train_runs
-
-
-@pytest.fixture
-def fake_train(monkeypatch):
-    calls = []
-    monkeypatch.setattr(parallel, "train_runs", fake_training(calls))
-    monkeypatch.setattr(runner, "data_source", lambda config: "fingerprint-F")
-    return calls
-
-
 def test_ablation_chains_start_at_a_report_row_end_at_the_recipe_and_add_one_change_each():
     for question, chain in experiments.ABLATIONS.items():
         names = [name for name, _ in chain]

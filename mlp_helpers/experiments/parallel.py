@@ -29,7 +29,7 @@ from ..data import N_FEATURES
 from . import run_cache
 from .configs import ABLATIONS, Config, as_experiment
 from .runner import lookup, protocol_dataset, store, train_runs
-from .stats import ablation_summary, verdict, welch
+from .stats import ablation_summary, compare_values
 
 FLOPS_PER_SECOND = 8e10      # one BLAS thread on this 2-core machine, roughly (for ordering and time left)
 RECOMPRESS_SECONDS = 40      # re-compressing the 60,000 images of the JPEG probe, once per worker
@@ -258,9 +258,6 @@ def compare_seeds(a, b, *, seeds=None, quick=None, jobs=None) -> dict:
             raise ValueError("a side of the comparison has no runs")
         label = side.describe() if isinstance(side, Config) else runs[0].name
         sides.append((label, [100 * r.test_acc for r in runs]))
-    (name_a, acc_a), (name_b, acc_b) = sides
-    if name_a == name_b:
-        raise ValueError(f"both sides are {name_a!r}: compare two different experiments or configs")
-    diff, low, high = welch(acc_a, acc_b)
-    return {"a": name_a, "b": name_b, "difference": round(diff, 2), "ci_low": round(low, 2),
-            "ci_high": round(high, 2), "verdict": verdict(low, high, name_a, name_b)}
+    if sides[0][0] == sides[1][0]:
+        raise ValueError(f"both sides are {sides[0][0]!r}: compare two different experiments or configs")
+    return compare_values(*sides[0], *sides[1])

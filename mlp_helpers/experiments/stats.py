@@ -139,7 +139,12 @@ def accuracies(results_or_table, name) -> pd.Series:
 def compare(results_or_table, a, b) -> dict:
     """Experiment ``a`` against ``b`` (names in the same results): the difference of mean test
     accuracy in points, its Welch 95 % interval and the verdict the interval supports."""
-    diff, low, high = welch(accuracies(results_or_table, a), accuracies(results_or_table, b))
+    return compare_values(a, accuracies(results_or_table, a), b, accuracies(results_or_table, b))
+
+
+def compare_values(a, values_a, b, values_b) -> dict:
+    """``compare`` for two lists of test accuracies (%) labelled ``a`` and ``b``."""
+    diff, low, high = welch(values_a, values_b)
     return {"a": a, "b": b, "difference": round(diff, 2), "ci_low": round(low, 2), "ci_high": round(high, 2),
             "verdict": verdict(low, high, a, b)}
 
