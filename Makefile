@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install lab test test-fast lint reproduce bench clean course-install student grade course-check
+.PHONY: install lab test test-fast lint reproduce reproduce-conventions bench clean course-install student grade course-check
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test-fast: install
 
 reproduce: install
 	$(BIN)/python -m mlp_helpers reproduce $(if $(JOBS),--jobs $(JOBS),) $(if $(SCHEDULER),--scheduler $(SCHEDULER),) $(if $(CACHE_DIR),--cache-dir $(CACHE_DIR),)
+
+# The pre-registered study of the report's conventions (results/preregistration.md).
+reproduce-conventions: install
+	$(BIN)/python -m mlp_helpers reproduce-conventions $(if $(JOBS),--jobs $(JOBS),) $(if $(SCHEDULER),--scheduler $(SCHEDULER),) $(if $(CACHE_DIR),--cache-dir $(CACHE_DIR),)
 
 # Speed figures (ratios measured in one run; never asserted by a test).
 bench: install

@@ -13,6 +13,7 @@ from ..data import NORMALISATIONS
 from ..model.activations import ACTIVATIONS
 from ..model.initialisers import INITIALISERS
 from ..model.penalties import PENALTIES
+from ..training.loop import SHUFFLES
 from ..validation import check_choice, check_int, check_number, check_optional_int
 
 STOPPING_RULES = ("best", "report")      # EarlyStopping, StopOnRise (the report's rule)
@@ -30,7 +31,8 @@ class Config:
     ``patience`` epochs without a new best) or "report" (``StopOnRise``: the report's rule, stop after
     ``patience`` epochs of rise in a row, keep the epoch before the rise). ``recompress_jpeg`` (a JPEG
     quality, or None) trains and tests on the data copy re-compressed once more at that quality (a probe
-    of how much the copy's compression moves the numbers). ``seed`` sets the initial weights and the
+    of how much the copy's compression moves the numbers). ``shuffle`` is "every_epoch" or "once" (one
+    minibatch order kept for every epoch). ``seed`` sets the initial weights and the
     shuffling (the 40k/10k split is always the same)."""
     hidden: tuple = (128,)
     activation: str = "tanh"
@@ -49,6 +51,7 @@ class Config:
     augment_flip: bool = False
     stopping: str = "best"
     recompress_jpeg: int | None = None
+    shuffle: str = "every_epoch"
     seed: int = 0
 
     def __post_init__(self):
@@ -69,6 +72,7 @@ class Config:
         check_optional_int("patience", self.patience)
         check_int("seed", self.seed, minimum=0)
         check_choice("stopping", self.stopping, STOPPING_RULES)
+        check_choice("shuffle", self.shuffle, SHUFFLES)
         if self.recompress_jpeg is not None:
             check_int("recompress_jpeg", self.recompress_jpeg)
             check_number("recompress_jpeg", self.recompress_jpeg, 1, 95)
@@ -110,7 +114,8 @@ class Experiment:
     activations, topology); ``report_acc``/``report_loss`` are the report's test numbers
     (accuracy in %), None for our own runs; ``seeds`` are the seeds it is run with (``run``
     alone runs ``config.seed``); ``kind`` is 'report', 'report_rule', 'evidence', 'ablation',
-    'improved' or 'custom'."""
+    'improved', 'convention' (a row of the conventions study) or 'custom'; ``conventions`` names the
+    set of conventions it runs under (``conventions.py``): 'described' for every run but the study's."""
     name: str
     question: str
     config: Config
@@ -119,6 +124,7 @@ class Experiment:
     note: str = ""
     seeds: tuple = (0,)
     kind: str = "custom"
+    conventions: str = "described"
 
     def with_seed(self, seed) -> Experiment:
         """The same experiment with ``config.seed = seed``."""

@@ -116,7 +116,7 @@ def train_config(config, data, *, epochs=None, progress=True, callback=None, ear
                  penalty=make_penalty(config.penalty, config.lam), patience=config.patience,
                  monitor=config.monitor, schedule=schedule, seed=config.seed,
                  augment=flip_half if config.augment_flip else None, callback=callback,
-                 progress=progress, early_stopping=early_stopping or make_stopper(config))
+                 progress=progress, early_stopping=early_stopping or make_stopper(config), shuffle=config.shuffle)
     return model, result
 
 

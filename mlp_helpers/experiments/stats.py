@@ -62,6 +62,17 @@ def interval(values) -> tuple:
     return n, mean, sd, mean - half, mean + half
 
 
+def prediction_range(values) -> tuple:
+    """(low, high): where ONE more run of the same setting should land, 95 % of the time:
+    mean ± t(n-1) · s · √(1 + 1/n). Use it to judge a single outside number (a report's run) against
+    our n seeds; the interval of the mean (``interval``) is for comparing two means."""
+    n, mean, sd, _, _ = interval(values)
+    if n < 2:
+        return math.nan, math.nan
+    half = t_quantile(n - 1) * sd * math.sqrt(1 + 1 / n)
+    return mean - half, mean + half
+
+
 def welch(a, b) -> tuple:
     """(mean(a) - mean(b), low, high): the Welch 95 % interval of a difference of means (NaN interval
     when either side has fewer than two values)."""

@@ -24,6 +24,7 @@ def results_table(results) -> pd.DataFrame:
             "experiment": r.name,
             "question": exp.question,
             "kind": experiment_kind(exp),
+            "conventions": exp.conventions,
             "hyperparameters": r.config.describe(),
             "seed": r.config.seed,
             "epochs_run": r.epochs_run,

@@ -57,8 +57,14 @@ class MLP:
         rng = np.random.default_rng(seed)
         self.params = {}
         for l, (fan_in, fan_out) in enumerate(zip(self.layer_sizes, self.layer_sizes[1:]), 1):
-            self.params[f"W{l}"] = initialiser(fan_in, fan_out, rng, self.dtype)
-            self.params[f"b{l}"] = np.zeros(fan_out, dtype=self.dtype)
+            if getattr(initialiser, "includes_bias", False):
+                # The bias is the weight on an appended constant-1 input: the matrix's last row.
+                weights_and_bias = initialiser(fan_in + 1, fan_out, rng, self.dtype)
+                self.params[f"W{l}"] = np.ascontiguousarray(weights_and_bias[:-1])
+                self.params[f"b{l}"] = weights_and_bias[-1].copy()
+            else:
+                self.params[f"W{l}"] = initialiser(fan_in, fan_out, rng, self.dtype)
+                self.params[f"b{l}"] = np.zeros(fan_out, dtype=self.dtype)
 
     @property
     def n_layers(self):

@@ -5,6 +5,12 @@ Penalties act on the weights only (never the biases) and are NOT divided by the 
     L2:  lambda * ||W||^2        gradient  2 lambda W
     L1:  lambda * ||W||_1        gradient  lambda * sign(W)   (the subgradient 0 at W = 0)
 
+Two more read the course report's words literally ("the gradient gives us a constant ... lambda";
+for L2 "lambda |w|"), each as the penalty whose exact gradient that is, so a gradient check holds:
+
+    l1_constant:  lambda * sum(W)          gradient  lambda       (pushes every weight down, even negative ones)
+    l2_half:      (lambda / 2) ||W||^2     gradient  lambda W     (L2 at half strength)
+
 Any object with ``value(W) -> float`` and ``add_gradient(W, dW)`` (adds its gradient to dW in
 place) and a ``lam`` attribute can be used as a penalty.
 """
@@ -53,7 +59,36 @@ class L1Penalty:
         dW += self.lam * np.sign(W)
 
 
-PENALTIES = {"none": NoPenalty, "l1": L1Penalty, "l2": L2Penalty}
+class L1ConstantPenalty:
+    """lambda * sum(W) ; gradient lambda (a constant: the report's L1 without the sign)."""
+    name = "l1_constant"
+
+    def __init__(self, lam):
+        self.lam = check_number("lambda", lam, 0)
+
+    def value(self, W):
+        return self.lam * float(np.sum(W, dtype=np.float64))
+
+    def add_gradient(self, W, dW):
+        dW += self.lam
+
+
+class L2HalfPenalty:
+    """(lambda / 2) * ||W||^2 ; gradient lambda W (the report's L2 gradient, no factor 2)."""
+    name = "l2_half"
+
+    def __init__(self, lam):
+        self.lam = check_number("lambda", lam, 0)
+
+    def value(self, W):
+        return 0.5 * self.lam * float(np.sum(W * W, dtype=np.float64))
+
+    def add_gradient(self, W, dW):
+        dW += self.lam * W
+
+
+PENALTIES = {"none": NoPenalty, "l1": L1Penalty, "l2": L2Penalty,
+             "l1_constant": L1ConstantPenalty, "l2_half": L2HalfPenalty}
 
 
 def make_penalty(kind="none", lam=0.0):

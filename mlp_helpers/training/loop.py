@@ -1,7 +1,9 @@
 """The training loop: epochs of shuffled minibatches, validation, early stopping, history.
 
 An epoch (``run_epoch``) is: shuffle the row order -> gather a minibatch -> loss and
-gradients -> optimiser step, until every training row was used once. After each epoch the
+gradients -> optimiser step, until every training row was used once. ``shuffle="once"`` draws
+the order a single time and keeps it for every epoch (a common slip worth measuring: the
+minibatches are then the same sets of rows, in the same order, every epoch). After each epoch the
 validation set is evaluated and ``EarlyStopping`` decides whether to go on.
 
 Training stops early for four reasons besides early stopping: the loss diverged (the
@@ -21,10 +23,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..model.penalties import make_penalty
-from ..validation import check_int, check_labelled_arrays
+from ..validation import check_choice, check_int, check_labelled_arrays
 from .early_stopping import EarlyStopping
 from .schedules import make_schedule
 
+SHUFFLES = ("every_epoch", "once")
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
 
 
@@ -55,15 +58,17 @@ class Diverged(Exception):
 
 def fit(model, optimizer, data, *, epochs=100, batch_size=128, penalty=None, patience=5,
         monitor="val_loss", schedule=None, seed=0, augment=None, callback=None, progress=True,
-        early_stopping=None):
+        early_stopping=None, shuffle="every_epoch"):
     """Train ``model`` in place on ``data.x_train, data.y_train``; validate on ``data.x_val, data.y_val``.
 
     epochs: the most epochs to run. patience, monitor: the early-stopping rule (or pass an
     ``EarlyStopping`` object as ``early_stopping``). schedule: a function epoch -> lr
     (``make_schedule``), default constant at ``optimizer.lr``. augment(xb, rng): changes each
     minibatch in place (e.g. ``mlp_helpers.data.flip_half``). callback(history_so_far) runs after each epoch
-    and may raise ``StopTraining``. Ctrl-C stops cleanly, keeping the best weights."""
+    and may raise ``StopTraining``. shuffle: "every_epoch" (a new row order each epoch) or "once" (one
+    order drawn at the start and kept). Ctrl-C stops cleanly, keeping the best weights."""
     epochs, batch_size = check_int("epochs", epochs), check_int("batch_size", batch_size)
+    check_choice("shuffle", shuffle, SHUFFLES)
     stopper = early_stopping or EarlyStopping(patience, monitor)
     n_inputs, n_classes = model.layer_sizes[0], model.layer_sizes[-1]
     x_train, y_train = check_labelled_arrays("training", data.x_train, data.y_train, n_inputs, n_classes, model.dtype)
@@ -71,6 +76,7 @@ def fit(model, optimizer, data, *, epochs=100, batch_size=128, penalty=None, pat
     penalty = make_penalty(penalty)
     schedule = schedule or make_schedule("constant", optimizer.lr)
     rng = np.random.default_rng(seed)
+    fixed_order = rng.permutation(len(x_train)) if shuffle == "once" else None
     initial_loss, initial_acc = model.evaluate(x_val, y_val)
     stopper.start(model, {"val_loss": initial_loss, "val_acc": initial_acc})
     rows, stop_reason, message = [], "completed", ""
@@ -81,7 +87,7 @@ def fit(model, optimizer, data, *, epochs=100, batch_size=128, penalty=None, pat
             t0 = time.perf_counter()
             lr = _checked_lr(schedule, epoch)
             train_loss, train_acc = run_epoch(model, optimizer, x_train, y_train, batch_size, penalty, lr,
-                                              rng, augment)
+                                              rng, augment, order=fixed_order)
             val_loss, val_acc = model.evaluate(x_val, y_val)
             rows.append((epoch, train_loss, train_acc, val_loss, val_acc, lr, time.perf_counter() - t0))
             check_divergence(val_loss, initial_loss, lr, epoch)
@@ -115,10 +121,11 @@ def fit(model, optimizer, data, *, epochs=100, batch_size=128, penalty=None, pat
                        time.perf_counter() - start, message, initial_loss)
 
 
-def run_epoch(model, optimizer, x, y, batch_size, penalty, lr, rng, augment=None):
-    """One pass over (x, y) in a random order; returns the running mean cross-entropy and accuracy."""
+def run_epoch(model, optimizer, x, y, batch_size, penalty, lr, rng, augment=None, order=None):
+    """One pass over (x, y) in a random order (or in ``order``, a permutation of the rows, if given);
+    returns the running mean cross-entropy and accuracy."""
     n = len(x)
-    order = rng.permutation(n)
+    order = rng.permutation(n) if order is None else order
     loss_sum, correct = 0.0, 0
     for i in range(0, n, batch_size):
         rows = order[i:i + batch_size]

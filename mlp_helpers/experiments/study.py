@@ -1,0 +1,77 @@
+"""``python -m mlp_helpers reproduce-conventions``: the pre-registered conventions study, run and tabulated.
+
+Stage 1 runs each convention alone on its test rows (with the described set on the same rows);
+the registered rule (``conventions.supported``) then fixes the combined "report conventions" set;
+stage 2 runs it on all thirteen comparisons; stage 3 runs the described set on the rest. Every
+run goes through the run cache, so an interrupted study resumes where it stopped.
+
+A full-scale study merges its rows into ``results/results.csv`` (column ``conventions``) and writes
+its section of ``results/results.md``; a quick one writes under ``runs/`` instead.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from .. import settings
+from .conventions import DESCRIBED, combined_runs, described_runs, report_set, single_runs, supported
+from .parallel import run_many
+from .study_tables import STUDY_BEGIN, STUDY_END, study_markdown
+from .tables import results_table, write_atomically
+
+
+def run_stage(label, experiments, **kwargs) -> list:
+    items = [(e, seed) for e in experiments for seed in e.seeds]
+    print(f"{label}: {len(items)} runs", flush=True)
+    return run_many(items, **kwargs)
+
+
+def accuracies_of(results):
+    by_name = {}
+    for r in results:
+        by_name.setdefault(r.name, []).append(100 * r.test_acc)
+    return lambda name: by_name[name]
+
+
+def main(*, quick=False, jobs=None, scheduler=None, cache_dir=None, force=False, progress=True) -> int:
+    kwargs = dict(jobs=jobs or os.cpu_count() or 1, scheduler=scheduler, quick=quick, cache_dir=cache_dir,
+                  force=force, progress=progress)
+    start = time.perf_counter()
+    singles = run_stage("stage 1, each convention alone", single_runs(), **kwargs)
+    joined = supported(accuracies_of(singles))
+    print(f"the registered rule adds {', '.join(joined) or 'no optional convention'}; the report set is "
+          f"{' + '.join(report_set(joined))}", flush=True)
+    combined = run_stage("stage 2, the report conventions", combined_runs(joined), **kwargs)
+    described = run_stage("stage 3, the described conventions", described_runs(), **kwargs)
+    wall = time.perf_counter() - start
+    table = results_table(singles + combined + described)
+    out = settings.QUICK_RESULTS_DIR if quick else settings.RESULTS_DIR
+    text = study_markdown(table, joined, quick=quick)
+    merge_into(out, table, text)
+    print(f"\n{text}\n\n{len(table)} runs in {wall / 60:.1f} min (cached runs included); "
+          f"wrote {out}/results.csv and the study section of {out}/results.md", flush=True)
+    return 0
+
+
+def merge_into(out: Path, table: pd.DataFrame, text: str) -> None:
+    """Replace the study's rows in ``out/results.csv`` (a run of any set, keyed by experiment and seed)
+    and its marked section of ``out/results.md``, keeping everything else."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / "results.csv"
+    old = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=table.columns)
+    if "conventions" not in old.columns:
+        old.insert(old.columns.get_loc("kind") + 1 if "kind" in old.columns else 0, "conventions", DESCRIBED)
+    keys = set(zip(table["experiment"], table["seed"]))
+    kept = old[[(e, s) not in keys for e, s in zip(old["experiment"], old["seed"])]]
+    merged = pd.concat([kept, table[old.columns.intersection(table.columns, sort=False)]], ignore_index=True)
+    write_atomically(csv, merged.to_csv(index=False))
+    md = out / "results.md"
+    before = md.read_text() if md.is_file() else ""
+    if STUDY_BEGIN in before and STUDY_END in before:
+        head, rest = before.split(STUDY_BEGIN, 1)
+        before = head.rstrip() + "\n\n" + rest.split(STUDY_END, 1)[1].lstrip()
+    write_atomically(md, before.rstrip() + f"\n\n{STUDY_BEGIN}\n{text.strip()}\n{STUDY_END}\n")

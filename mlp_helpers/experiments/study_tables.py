@@ -1,0 +1,109 @@
+"""The conventions study as tables: each convention's effect, and each set's verdict on every row.
+
+A report number counts as **reproduced** by a set when it lies inside that set's 95 % prediction
+range for one run (``stats.prediction_range``) on that row: the range where one more run of ours
+would land, which is the fair test for a single outside run.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .conventions import (
+    COMPARISONS,
+    CONVENTIONS,
+    DESCRIBED,
+    REPORT_SET,
+    SINGLE_TEST_ROWS,
+    SLOW_ROW,
+    report_set,
+    shift,
+)
+from .stats import interval, prediction_range, welch
+
+STUDY_BEGIN = "<!-- conventions study: written by `python -m mlp_helpers reproduce-conventions` -->"
+STUDY_END = "<!-- end of the conventions study -->"
+
+
+def accuracies(table, name) -> list[float]:
+    return table.loc[table["experiment"] == name, "test_acc_%"].astype(float).tolist()
+
+
+def row_name(row, label) -> str:
+    return row if label == DESCRIBED else f"{row}+{label}"
+
+
+def verdict_table(table, labels=(DESCRIBED, REPORT_SET)) -> pd.DataFrame:
+    """One line per comparison: the report's number and, for each set in ``labels``, our mean ± sd,
+    the prediction range and whether the report's number is inside it."""
+    lines = []
+    for row, experiment in COMPARISONS.items():
+        line = {"row": row, "report %": experiment.report_acc}
+        for label in labels:
+            values = accuracies(table, row_name(row, label))
+            if not values:
+                continue
+            n, mean, sd, _, _ = interval(values)
+            low, high = prediction_range(values)
+            line[f"{label}: mean ± sd (n)"] = f"{mean:.2f} ± {sd:.2f} ({n})"
+            line[f"{label}: prediction range"] = f"[{low:.2f}, {high:.2f}]"
+            line[f"{label}: reproduced"] = "yes" if low <= experiment.report_acc <= high else "no"
+        lines.append(line)
+    return pd.DataFrame(lines)
+
+
+def reproduced_count(verdicts, label) -> tuple[int, int, str]:
+    """(reproduced among the twelve report rows, how many were run, the lr-0.001 verdict)."""
+    column = f"{label}: reproduced"
+    if column not in verdicts:
+        return 0, 0, "not run"
+    twelve = verdicts[verdicts["row"] != SLOW_ROW]
+    slow = verdicts.loc[verdicts["row"] == SLOW_ROW, column]
+    ran = twelve[column].notna()
+    return int((twelve[column] == "yes").sum()), int(ran.sum()), slow.iloc[0] if len(slow) else "not run"
+
+
+def effects_table(table) -> pd.DataFrame:
+    """Each convention alone: on each of its test rows, the change of mean test accuracy (convention
+    minus described) with its Welch 95 % interval, and the registered verdict (toward / away / none)."""
+    lines = []
+    for name, rows in SINGLE_TEST_ROWS.items():
+        for row in rows:
+            described, changed = accuracies(table, row), accuracies(table, f"{row}+{name}")
+            if len(described) < 2 or len(changed) < 2:
+                continue
+            diff, low, high = welch(changed, described)
+            report = COMPARISONS[row].report_acc
+            lines.append({"convention": name, "row": row, "report %": report,
+                          "described %": round(sum(described) / len(described), 2),
+                          "with it %": round(sum(changed) / len(changed), 2),
+                          "change": round(diff, 2), "95 % interval": f"[{low:+.2f}, {high:+.2f}]",
+                          "verdict": shift(described, changed, report)})
+    return pd.DataFrame(lines)
+
+
+def study_markdown(table, joined, *, quick=False) -> str:
+    """The study's section of results.md."""
+    verdicts = verdict_table(table)
+    effects = effects_table(table)
+    counts = {label: reproduced_count(verdicts, label) for label in (DESCRIBED, REPORT_SET)}
+    setting = " (QUICK smoke-test setting: not comparable)" if quick else ""
+    conventions = "\n".join(f"- `{c.name}`: {c.meaning}" for c in CONVENTIONS.values())
+    headline = "\n".join(
+        f"- **{label} conventions: reproduced {n} of {ran}** report rows; the base row at lr 0.001 "
+        f"(report: about 38 %): {slow}." for label, (n, ran, slow) in counts.items())
+    return "\n".join([
+        f"## The report's conventions, tested{setting}\n",
+        "Pre-registered in `results/preregistration.md` before any run; command: "
+        "`make reproduce-conventions`. Five seeds per row and set. A report number is **reproduced** when it "
+        "lies inside our 95 % prediction range for one run, mean ± t·s·√(1 + 1/n).\n",
+        "The conventions tested:\n", conventions + "\n",
+        headline + "\n",
+        f"The registered rule added to the report set: {', '.join(joined) or 'no optional convention'}; "
+        f"so the report set is {' + '.join(report_set(joined))}.\n",
+        "### Each convention alone\n",
+        "`change` is the convention's mean minus the described set's, with its Welch 95 % interval; "
+        "`verdict` says whether it moved the row measurably toward or away from the report's number.\n",
+        effects.to_markdown(index=False) + "\n",
+        "### Every row under the described and the report conventions\n",
+        verdicts.to_markdown(index=False) + "\n",
+    ])
