@@ -27,7 +27,7 @@ T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
 Z975 = 1.959964
 N_TEST = 10_000
 SUMMARY_COLUMNS = ["experiment", "question", "kind", "n", "mean_%", "sd_%", "ci_low_%", "ci_high_%",
-                   "report_acc_%", "inside", "test_sd_%"]
+                   "pred_low_%", "pred_high_%", "report_acc_%", "inside", "reproduced", "test_sd_%"]
 
 
 def t_quantile(df) -> float:
@@ -110,8 +110,10 @@ def as_table(results_or_table) -> pd.DataFrame:
 
 def seed_summary(results_or_table, n_test=None) -> pd.DataFrame:
     """One row per experiment (in first-seen order): n seeds, mean, sd, the 95 % t-interval of the
-    test accuracy, the report's number and whether it is ``inside`` the interval (None without a
-    report number or with one seed), and ``test_sd_%``, the test-set sampling sd at that mean on
+    mean test accuracy, the 95 % prediction range for one run (``pred_*``), the report's number,
+    whether it is ``inside`` the interval of the mean and whether it is ``reproduced`` (inside the
+    prediction range: the fair test for one outside run; both None without a report number or with
+    one seed), and ``test_sd_%``, the test-set sampling sd at that mean on
     ``n_test`` images (default: the quick subset's test size for quick runs, else 10,000)."""
     if n_test is None:
         n_test = test_images(results_or_table)
@@ -121,12 +123,16 @@ def seed_summary(results_or_table, n_test=None) -> pd.DataFrame:
         n, mean, sd, low, high = interval(group["test_acc_%"])
         report = group["report_acc_%"].iloc[0] if "report_acc_%" in group else None
         report = None if report is None or pd.isna(report) else float(report)
-        inside = None if report is None or n < 2 else bool(low <= report <= high)
+        pred_low, pred_high = prediction_range(group["test_acc_%"])
+        judged = report is not None and n >= 2
         rows.append({"experiment": name, "question": group["question"].iloc[0], "kind": group["kind"].iloc[0],
                      "n": n, "mean_%": mean, "sd_%": sd, "ci_low_%": low, "ci_high_%": high,
-                     "report_acc_%": report, "inside": inside, "test_sd_%": float(binomial_sd(mean, n_test))})
+                     "pred_low_%": pred_low, "pred_high_%": pred_high, "report_acc_%": report,
+                     "inside": bool(low <= report <= high) if judged else None,
+                     "reproduced": bool(pred_low <= report <= pred_high) if judged else None,
+                     "test_sd_%": float(binomial_sd(mean, n_test))})
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    numbers = ["mean_%", "sd_%", "ci_low_%", "ci_high_%", "test_sd_%"]
+    numbers = ["mean_%", "sd_%", "ci_low_%", "ci_high_%", "pred_low_%", "pred_high_%", "test_sd_%"]
     summary[numbers] = summary[numbers].astype(float).round(2)
     return summary
 

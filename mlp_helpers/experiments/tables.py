@@ -7,11 +7,25 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import settings
 from ..data import BATCHES_FOLDER
 from .configs import experiment_kind
 from .stats import interval
 
 PROVENANCE = "PROVENANCE.md"
+
+
+def committed_results(path=None) -> pd.DataFrame:
+    """The committed results table (``results/results.csv``: every run of the full-scale reproduction
+    and of the conventions study), so a notebook can show many seeds without training them again.
+    ``make reproduce`` and ``make reproduce-conventions`` write it."""
+    path = Path(path) if path is not None else settings.RESULTS_DIR / "results.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"no results table at {path}: run `make reproduce` to make one")
+    table = pd.read_csv(path)
+    if "conventions" not in table:
+        table.insert(table.columns.get_loc("kind") + 1, "conventions", "described")
+    return table
 
 
 def results_table(results) -> pd.DataFrame:
