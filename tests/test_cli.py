@@ -15,7 +15,7 @@ def test_help_advertises_only_the_commands_that_exist(capsys):
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert "reproduce" in out and "data" in out
-    assert "{reproduce,data}" in out and "bench," not in out and ",bench" not in out
+    assert "{reproduce,reproduce-conventions,data}" in out and "bench," not in out and ",bench" not in out
     with pytest.raises(SystemExit) as exit_:
         cli(["bench"])
     assert exit_.value.code == 2
@@ -93,3 +93,11 @@ def test_list_and_unknown_names(capsys, monkeypatch):
     assert "momentum_b128" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="unknown experiment"):
         cli(["reproduce", "not_an_experiment"])
+
+
+def test_reproduce_conventions_takes_the_run_options(monkeypatch):
+    from mlp_helpers.experiments import study
+    asked = {}
+    monkeypatch.setattr(study, "main", lambda **kwargs: asked.update(kwargs) or 0)
+    assert cli(["reproduce-conventions", "--quick", "--jobs", "1", "--cache-dir", "somewhere"]) == 0
+    assert asked["quick"] is True and asked["jobs"] == 1 and asked["cache_dir"] == "somewhere"

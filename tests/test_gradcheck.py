@@ -33,7 +33,10 @@ def pre_activations(net, x):
     return zs
 
 
-@pytest.mark.parametrize("penalty", [("none", 0.0), ("l1", 1e-2), ("l2", 1e-2)], ids=lambda p: p[0])
+PENALTIES = [("none", 0.0), ("l1", 1e-2), ("l2", 1e-2), ("l1_constant", 1e-2), ("l2_half", 1e-2)]
+
+
+@pytest.mark.parametrize("penalty", PENALTIES, ids=lambda p: p[0])
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "leaky_relu"])
 def test_backprop_matches_numerical_gradient(activation, penalty):
     net, x, y = problem(activation)
