@@ -324,3 +324,24 @@ def test_a_notebook_executed_headless_saves_the_finished_plot():
     height = saved.size[1]
     assert any(saved.crop((0, height // 10, *saved.size)).tobytes() == f.crop((0, height // 10, *f.size)).tobytes()
                for f in finished)
+
+
+def test_the_conventions_switch_trains_under_the_reports_likely_conventions(monkeypatch):
+    from mlp_helpers.widgets import explorer as explorer_module
+    loaded = []
+
+    def per_channel_subset(normalisation, n_per_class):
+        loaded.append((normalisation, n_per_class))
+        return tiny_data(seed=1)
+    monkeypatch.setattr(explorer_module, "explorer_dataset", per_channel_subset)
+    ex = explorer(("lr", "conventions"))
+    assert ex.controls["conventions"].value == "described" and ex.config().init == "xavier"
+    before = ex.plotted_data()
+    ex.set(conventions="report")
+    config = ex.config()
+    assert (config.normalisation, config.init) == ("per_channel", "uniform_small")
+    assert loaded == [("per_channel", 8)]                 # the same-sized subset, normalised per channel
+    assert_plot_changed(before, ex.plotted_data())
+    assert "report's likely conventions" in ex.describe()
+    ex.set(conventions="described")                        # back: from the cache, no new data
+    assert ex.events[-1][0] == "cached" and len(loaded) == 1

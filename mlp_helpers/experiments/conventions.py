@@ -58,6 +58,14 @@ CONVENTIONS = {c.name: c for c in [
 ]}
 OPTIONAL = tuple(name for name in CONVENTIONS if name not in ALWAYS_IN_REPORT_SET)
 
+
+def with_conventions(config: Config, names=ALWAYS_IN_REPORT_SET) -> Config:
+    """``config`` with the named conventions applied (default: the two always in the report set, which
+    is what the explorers' "report's conventions" switch does)."""
+    for name in names:
+        config = CONVENTIONS[name].apply(config)
+    return config
+
 # The thirteen comparisons: the report's twelve rows and its base row at lr 0.001 ("around 38 %").
 SLOW_BASE = Experiment(SLOW_ROW, "momentum", Config(lr=0.001), 38.0, None, seeds=REPORT_SEEDS,
                        note="the base row at lr 0.001: the report says 'around 38 %'")
@@ -70,9 +78,7 @@ SINGLE_TEST_ROWS["penalty_as_written"] = PENALTY_ROWS
 def under(row: str, conventions: tuple[str, ...], label: str) -> Experiment:
     """Comparison ``row`` with ``conventions`` applied, named '<row>+<label>' (the row itself for none)."""
     base = COMPARISONS[row]
-    config = base.config
-    for name in conventions:
-        config = CONVENTIONS[name].apply(config)
+    config = with_conventions(base.config, conventions)
     name = base.name if label == DESCRIBED else f"{base.name}+{label}"
     kind = "report" if label == DESCRIBED and row != SLOW_ROW else "convention"
     return replace(base, name=name, config=config, kind=kind, conventions=label, seeds=REPORT_SEEDS)

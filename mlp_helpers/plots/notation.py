@@ -9,7 +9,8 @@ import math
 
 ACTIVATION_NAMES = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "ReLU", "leaky_relu": "leaky ReLU"}
 INITIALISER_NAMES = {"xavier": "Xavier init", "he": "He init", "small_gaussian": "small Gaussian init",
-                     None: "matched init"}
+                     "uniform_small": "uniform [0, 0.01) init", None: "matched init"}
+CONVENTION_NAMES = {"described": "as the report describes", "report": "the report's likely conventions"}
 PENALTY_NAMES = {"l1": "L1", "l2": "L2"}
 
 
@@ -53,6 +54,7 @@ _PARTS = (
     ("momentum", lambda v: f"momentum {format_number(v)}"),
     ("nesterov", lambda v: "Nesterov" if v else ""),
     ("batch_size", lambda v: f"batch {v}"),
+    ("conventions", lambda v: "" if v == "described" else CONVENTION_NAMES.get(v, str(v))),
 )
 
 

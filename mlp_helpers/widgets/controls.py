@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 
+from ..experiments.conventions import with_conventions
 from ..model.initialisers import DEFAULT_FOR_ACTIVATION
-from ..plots.notation import ACTIVATION_NAMES, INITIALISER_NAMES, format_lambda, format_number
+from ..plots.notation import ACTIVATION_NAMES, CONVENTION_NAMES, INITIALISER_NAMES, format_lambda, format_number
 
 LR_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 MOMENTUM_GRID = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)      # effective step 1/(1-μ): 1, 2, 5, 10, 20, 100
@@ -58,6 +59,10 @@ CONTROLS = {
                         lambda v: INITIALISER_NAMES[v].removesuffix(" init"),
                         lambda c: c.init or DEFAULT_FOR_ACTIVATION[c.activation],
                         menu=True),
+    # The switch between the conventions the report describes and its likely unstated ones
+    # (data-set statistics per colour, all-positive small initial weights and biases).
+    "conventions": ControlSpec("conventions", ("described", "report"), CONVENTION_NAMES.get,
+                               lambda c: "report" if with_conventions(c) == c else "described", menu=True),
 }
 
 

@@ -22,7 +22,8 @@ import time
 from dataclasses import replace
 
 from ..experiments.configs import Config
-from ..experiments.runner import train_config
+from ..experiments.conventions import with_conventions
+from ..experiments.runner import explorer_dataset, train_config
 from ..plots.live import LiveCurves, Run
 from ..plots.notation import format_number, format_setting
 from ..training.loop import StopTraining
@@ -46,6 +47,7 @@ class TrainingExplorer:
         if unknown:
             raise ValueError(f"unknown controls {sorted(unknown)}; choose from {sorted(CONTROLS)}")
         self.data, self.epochs, self.title, self.n_recent = data, int(epochs), title, int(recent)
+        self._other_data = {}      # normalisation -> the same subset normalised that way
         self.base = replace(base or Config(), epochs=self.epochs, patience=patience)
         self.background = in_kernel() if background is None else bool(background)
         self.controls = {name: make_control(name, self.base) for name in controls}
@@ -84,7 +86,18 @@ class TrainingExplorer:
         units = values.get("hidden_units", self.base.hidden[0])
         layers = values.get("hidden_layers", len(self.base.hidden))
         changes["hidden"] = (units,) * layers
-        return replace(self.base, **changes)
+        config = replace(self.base, **changes)
+        return with_conventions(config) if values.get("conventions") == "report" else config
+
+    def data_for(self, config):
+        """The explorer's data normalised as ``config`` asks: the given subset, or the same-sized subset
+        normalised another way (the conventions switch changes the normalisation)."""
+        if config.normalisation == getattr(self.data, "scheme", self.base.normalisation):
+            return self.data
+        if config.normalisation not in self._other_data:
+            per_class = max(len(self.data.y_train) // 10, 1)
+            self._other_data[config.normalisation] = explorer_dataset(config.normalisation, n_per_class=per_class)
+        return self._other_data[config.normalisation]
 
     def describe(self, values=None, names=None) -> str:
         """A setting in the text's notation, e.g. 'lr = 0.03, momentum 0.9' (``names``: only those)."""
@@ -204,7 +217,7 @@ class TrainingExplorer:
 
         try:
             with one_blas_thread():
-                _, result = train_config(config, self.data, progress=False, callback=after_epoch)
+                _, result = train_config(config, self.data_for(config), progress=False, callback=after_epoch)
         except Exception as err:
             with self._lock:
                 self.events.append(("error", label, 0))
