@@ -143,7 +143,7 @@ def format_table(result):
     ]
     if load > (os.cpu_count() or 1):
         # Other jobs share the cores: multithreaded BLAS then waits for descheduled threads,
-        # and epoch and floor suffer unequally (on a shared 2-core machine the floor of one
+        # and epoch and floor suffer unequally (on a shared machine the floor of one
         # run varied from 0.8 s to 14 s).
         lines.append("warning: the machine is busy (load average above the CPU count); these timings "
                      "are unreliable. Rerun when idle, or with OPENBLAS_NUM_THREADS=1.")

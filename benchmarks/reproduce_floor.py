@@ -1,4 +1,4 @@
-"""Benchmark: the least time the committed reproduction could take on this machine.
+"""Benchmark: the least time the committed reproduction could take on the machine that runs it.
 
 Almost all the arithmetic of training is matrix products (see ``epoch.py``). For every training
 that ``make reproduce`` runs (read from ``results/results.csv``: each configuration and seed once,
@@ -9,7 +9,7 @@ pass over the 10,000 validation rows), and multiplies by the epochs that trainin
 
 The sum is a floor: an implementation that did nothing but these products, with the work split
 perfectly over the cores, could not be faster. It prints the floor in CPU seconds and in minutes
-for the given number of cores, next to the 25-minute target of issue 10.
+for the given number of cores, next to the time a reproduction took.
 
     python benchmarks/reproduce_floor.py [--results results/results.csv] [--cores 2]
 

@@ -1,1 +1,1 @@
-"""The course kit: student edition, grading, and the course check (issue 8)."""
+"""The course kit: student edition, grading, and the course check."""

@@ -1,4 +1,4 @@
-"""Insert an exercise's four correctly-marked cells into a notebook (see /work/plan/EXERCISES.md).
+"""Insert an exercise's four correctly-marked cells into a notebook (docs/instructors.md describes the cells).
 
     from course.exercise_cells import add_exercise, tag_source_cells
     python -m course.exercise_cells list notebooks/*.ipynb      # the exercises found, and points

@@ -31,9 +31,9 @@ from .configs import ABLATIONS, Config, as_experiment
 from .runner import lookup, protocol_dataset, store, train_runs
 from .stats import ablation_summary, compare_values
 
-FLOPS_PER_SECOND = 8e10      # one BLAS thread on this 2-core machine, roughly (for ordering and time left)
+FLOPS_PER_SECOND = 8e10      # one BLAS thread of a laptop-class core, roughly (for ordering and time left)
 RECOMPRESS_SECONDS = 40      # re-compressing the 60,000 images of the JPEG probe, once per worker
-# What the products alone miss, as measured per epoch in the recorded reproduction on this machine:
+# What the products alone miss, as measured per epoch in the recorded reproduction:
 # a penalty's value and gradient every minibatch, twice as many minibatches at batch 64, the flips.
 PENALTY_COST, FLIP_COST = 1.3, 1.15
 
