@@ -177,3 +177,47 @@ def test_the_study_merges_its_rows_and_section_and_keeps_the_rest(tmp_path, fake
     text = (out / "results.md").read_text()
     assert text.startswith("# Results\n\nkept text") and text.count(study.STUDY_BEGIN) == 1
     assert "reproduced" in text and "preregistration.md" in text
+
+
+# ------------------------------------------------------- the study's figures ---
+def study_table():
+    """A results table with the study's experiments at made-up accuracies: the report set lands on the
+    report's numbers, the described set 4 points below."""
+    rows = []
+    for row, experiment in conventions.COMPARISONS.items():
+        for label, shift_ in (("described", -4.0), ("report", 0.0)):
+            name = row if label == "described" else f"{row}+{label}"
+            rows += [{"experiment": name, "seed": s, "test_acc_%": experiment.report_acc + shift_ + 0.3 * (s - 2)}
+                     for s in range(5)]
+    for name in conventions.OPTIONAL + ("per_channel", "uniform_small"):
+        for row in conventions.SINGLE_TEST_ROWS[name]:
+            rows += [{"experiment": f"{row}+{name}", "seed": s, "test_acc_%": 30 + 0.3 * s} for s in range(5)]
+    return pd.DataFrame(rows)
+
+
+def test_set_summary_and_the_headline_count():
+    from mlp_helpers.experiments import study_tables
+    table = study_table()
+    summary = study_tables.set_summary(table, "report")
+    assert len(summary) == 13 and summary["reproduced"].all()
+    verdicts = study_tables.verdict_table(table)
+    assert study_tables.reproduced_count(verdicts, "report") == (12, 12, "yes")
+    assert study_tables.reproduced_count(verdicts, "described")[0] == 0
+    assert study_tables.joined_from(table) == ()          # every optional convention moved away
+
+
+def test_the_study_figures_draw_every_row_and_refuse_other_tables():
+    import matplotlib
+    matplotlib.use("Agg")
+    from mlp_helpers.experiments import study_tables
+    from mlp_helpers.plots.report_study import plot_convention_effects, plot_prediction_ranges
+    table = study_table()
+    effects = study_tables.effects_table(table)
+    fig = plot_convention_effects(effects)
+    assert len(fig.axes[0].get_yticklabels()) == len(effects) == 12
+    fig = plot_prediction_ranges({"described": study_tables.set_summary(table, "described"),
+                                  "report": study_tables.set_summary(table, "report")})
+    ticks = {t.get_text(): y for t, y in zip(fig.axes[0].get_yticklabels(), fig.axes[0].get_yticks())}
+    assert set(ticks) == set(conventions.COMPARISONS) and max(ticks, key=ticks.get) == "momentum_b128"
+    with pytest.raises(ValueError, match="missing"):
+        plot_prediction_ranges({"x": pd.DataFrame({"row": ["a"]})})

@@ -17,11 +17,17 @@ from .conventions import (
     SLOW_ROW,
     report_set,
     shift,
+    supported,
 )
 from .stats import interval, prediction_range, welch
 
 STUDY_BEGIN = "<!-- conventions study: written by `python -m mlp_helpers reproduce-conventions` -->"
 STUDY_END = "<!-- end of the conventions study -->"
+
+
+def joined_from(table) -> tuple[str, ...]:
+    """The optional conventions the registered rule adds, decided from ``table``'s stage-1 runs."""
+    return supported(lambda name: accuracies(table, name))
 
 
 def accuracies(table, name) -> list[float]:
@@ -32,23 +38,39 @@ def row_name(row, label) -> str:
     return row if label == DESCRIBED else f"{row}+{label}"
 
 
-def verdict_table(table, labels=(DESCRIBED, REPORT_SET)) -> pd.DataFrame:
-    """One line per comparison: the report's number and, for each set in ``labels``, our mean ± sd,
-    the prediction range and whether the report's number is inside it."""
+def set_summary(table, label) -> pd.DataFrame:
+    """One line per comparison run under the set ``label``: the report's number, n seeds, our mean and
+    sd, the 95 % prediction range for one run and whether the report's number is inside it."""
     lines = []
     for row, experiment in COMPARISONS.items():
-        line = {"row": row, "report %": experiment.report_acc}
-        for label in labels:
-            values = accuracies(table, row_name(row, label))
-            if not values:
-                continue
-            n, mean, sd, _, _ = interval(values)
-            low, high = prediction_range(values)
-            line[f"{label}: mean ± sd (n)"] = f"{mean:.2f} ± {sd:.2f} ({n})"
-            line[f"{label}: prediction range"] = f"[{low:.2f}, {high:.2f}]"
-            line[f"{label}: reproduced"] = "yes" if low <= experiment.report_acc <= high else "no"
-        lines.append(line)
+        values = accuracies(table, row_name(row, label))
+        if not values:
+            continue
+        n, mean, sd, _, _ = interval(values)
+        low, high = prediction_range(values)
+        lines.append({"row": row, "report %": experiment.report_acc, "n": n, "mean %": round(mean, 2),
+                      "sd": round(sd, 2), "pred_low %": round(low, 2), "pred_high %": round(high, 2),
+                      "reproduced": bool(low <= experiment.report_acc <= high)})
     return pd.DataFrame(lines)
+
+
+def verdict_table(table, labels=(DESCRIBED, REPORT_SET)) -> pd.DataFrame:
+    """One line per comparison: the report's number and, for each set in ``labels``, our mean ± sd,
+    the prediction range and whether the report's number is inside it (text, for reading)."""
+    out = pd.DataFrame({"row": list(COMPARISONS), "report %": [e.report_acc for e in COMPARISONS.values()]})
+    for label in labels:
+        summary = set_summary(table, label)
+        if summary.empty:
+            continue
+        text = pd.DataFrame({
+            "row": summary["row"],
+            f"{label}: mean ± sd (n)": [f"{m:.2f} ± {s:.2f} ({n})" for m, s, n in
+                                        zip(summary["mean %"], summary["sd"], summary["n"])],
+            f"{label}: prediction range": [f"[{a:.2f}, {b:.2f}]" for a, b in
+                                           zip(summary["pred_low %"], summary["pred_high %"])],
+            f"{label}: reproduced": summary["reproduced"].map({True: "yes", False: "no"})})
+        out = out.merge(text, on="row", how="left")
+    return out
 
 
 def reproduced_count(verdicts, label) -> tuple[int, int, str]:
@@ -64,7 +86,8 @@ def reproduced_count(verdicts, label) -> tuple[int, int, str]:
 
 def effects_table(table) -> pd.DataFrame:
     """Each convention alone: on each of its test rows, the change of mean test accuracy (convention
-    minus described) with its Welch 95 % interval, and the registered verdict (toward / away / none)."""
+    minus described) with its Welch 95 % interval [low, high], and the registered verdict (toward /
+    away / none)."""
     lines = []
     for name, rows in SINGLE_TEST_ROWS.items():
         for row in rows:
@@ -76,7 +99,7 @@ def effects_table(table) -> pd.DataFrame:
             lines.append({"convention": name, "row": row, "report %": report,
                           "described %": round(sum(described) / len(described), 2),
                           "with it %": round(sum(changed) / len(changed), 2),
-                          "change": round(diff, 2), "95 % interval": f"[{low:+.2f}, {high:+.2f}]",
+                          "change": round(diff, 2), "low": round(low, 2), "high": round(high, 2),
                           "verdict": shift(described, changed, report)})
     return pd.DataFrame(lines)
 
@@ -101,8 +124,9 @@ def study_markdown(table, joined, *, quick=False) -> str:
         f"The registered rule added to the report set: {', '.join(joined) or 'no optional convention'}; "
         f"so the report set is {' + '.join(report_set(joined))}.\n",
         "### Each convention alone\n",
-        "`change` is the convention's mean minus the described set's, with its Welch 95 % interval; "
-        "`verdict` says whether it moved the row measurably toward or away from the report's number.\n",
+        "`change` is the convention's mean minus the described set's, with its Welch 95 % interval "
+        "[`low`, `high`]; `verdict` says whether it moved the row measurably toward or away from the report's "
+        "number.\n",
         effects.to_markdown(index=False) + "\n",
         "### Every row under the described and the report conventions\n",
         verdicts.to_markdown(index=False) + "\n",
