@@ -221,3 +221,18 @@ def test_the_study_figures_draw_every_row_and_refuse_other_tables():
     assert set(ticks) == set(conventions.COMPARISONS) and max(ticks, key=ticks.get) == "momentum_b128"
     with pytest.raises(ValueError, match="missing"):
         plot_prediction_ranges({"x": pd.DataFrame({"row": ["a"]})})
+
+
+def test_a_reproduction_keeps_the_study_rows_and_section(tmp_path):
+    from mlp_helpers.experiments.tables import STUDY_BEGIN, STUDY_END, write_tables
+    pd.DataFrame({"experiment": ["relu", "relu+report"], "kind": ["report", "convention"], "seed": [0, 0],
+                  "conventions": ["described", "report"], "test_acc_%": [43.0, 30.0]}).to_csv(
+        tmp_path / "results.csv", index=False)
+    (tmp_path / "results.md").write_text(f"old\n\n{STUDY_BEGIN}\nthe study\n{STUDY_END}\n")
+    fresh = pd.DataFrame({"experiment": ["relu"], "kind": ["report"], "seed": [0], "conventions": ["described"],
+                          "test_acc_%": [43.5]})
+    write_tables(fresh, tmp_path, note="", text="# new results\n")
+    table = pd.read_csv(tmp_path / "results.csv")
+    assert list(table["experiment"]) == ["relu", "relu+report"] and table["test_acc_%"].iloc[0] == 43.5
+    text = (tmp_path / "results.md").read_text()
+    assert text.startswith("# new results") and "the study" in text and "old" not in text

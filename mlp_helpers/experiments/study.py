@@ -19,8 +19,8 @@ import pandas as pd
 from .. import settings
 from .conventions import DESCRIBED, combined_runs, described_runs, report_set, single_runs, supported
 from .parallel import run_many
-from .study_tables import STUDY_BEGIN, STUDY_END, study_markdown
-from .tables import results_table, write_atomically
+from .study_tables import study_markdown
+from .tables import STUDY_BEGIN, STUDY_END, results_table, write_atomically
 
 
 def run_stage(label, experiments, **kwargs) -> list:

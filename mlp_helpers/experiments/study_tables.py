@@ -21,9 +21,6 @@ from .conventions import (
 )
 from .stats import interval, prediction_range, welch
 
-STUDY_BEGIN = "<!-- conventions study: written by `python -m mlp_helpers reproduce-conventions` -->"
-STUDY_END = "<!-- end of the conventions study -->"
-
 
 def joined_from(table) -> tuple[str, ...]:
     """The optional conventions the registered rule adds, decided from ``table``'s stage-1 runs."""

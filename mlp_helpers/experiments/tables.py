@@ -135,9 +135,30 @@ def write_tables(table, out, *, note: str, quick=False, text=None) -> Path:
                 f"report.\n\n{note}\n\n{table.to_markdown(index=False)}\n\n"
                 "## Our recipes against the report's best row for each question\n\n"
                 f"{targets_table(table).to_markdown(index=False)}\n")
+    table, text = with_study_kept(out, table, text)
     write_atomically(out / "results.csv", table.to_csv(index=False))
     write_atomically(out / "results.md", text)
     return out
+
+
+STUDY_KIND = "convention"
+STUDY_BEGIN = "<!-- conventions study: written by `python -m mlp_helpers reproduce-conventions` -->"
+STUDY_END = "<!-- end of the conventions study -->"
+
+
+def with_study_kept(out, table, text):
+    """``table`` and ``text`` with the conventions study's rows and section of the files already in
+    ``out`` carried over, so a reproduction never erases the study (``make reproduce-conventions``)."""
+    csv, md = Path(out) / "results.csv", Path(out) / "results.md"
+    if csv.is_file():
+        old = pd.read_csv(csv)
+        if "kind" in old:
+            study = old[(old["kind"] == STUDY_KIND) & ~old["experiment"].isin(table["experiment"])]
+            table = pd.concat([table, study[study.columns.intersection(table.columns)]], ignore_index=True)
+    if md.is_file() and STUDY_BEGIN in (before := md.read_text()) and STUDY_END in before:
+        section = STUDY_BEGIN + before.split(STUDY_BEGIN, 1)[1].split(STUDY_END, 1)[0] + STUDY_END
+        text = text.rstrip() + "\n\n" + section + "\n"
+    return table, text
 
 
 def write_atomically(path: Path, text: str) -> None:
