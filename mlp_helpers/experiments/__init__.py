@@ -8,7 +8,9 @@
 ``questions`` a notebook's question as runs: its rows with their report-rule twins, evidence, recipe
 ``stats``     seed spread, 95 % t-intervals, test-set sampling error, differences of runs
 ``run_cache`` the on-disk cache of finished runs under ``runs/`` and when an entry is reused
-``tables``    the results tables; ``markdown`` writes ``results.md``
+``tables``    the results tables, ``committed_results()`` (the shipped table); ``markdown`` writes ``results.md``
+``conventions`` the report's unstated conventions as Config changes, and the pre-registered rule
+``study``     ``python -m mlp_helpers reproduce-conventions``; ``study_tables`` its tables
 ``reproduce`` ``python -m mlp_helpers reproduce`` (imported by the command line only)
 
 The quick setting (``settings.quick_mode``: an explicit ``quick=`` wins, else ``MLP_QUICK``, else
@@ -39,20 +41,29 @@ from .stats import (
     binomial_sd,
     compare,
     margin_split,
+    prediction_range,
     seed_histories,
     seed_summary,
     t_quantile,
     welch,
 )
-from .tables import data_note, far_from_report, report_table, results_table, targets_table, write_tables
+from .tables import (
+    committed_results,
+    data_note,
+    far_from_report,
+    report_table,
+    results_table,
+    targets_table,
+    write_tables,
+)
 
 __all__ = [
     "ABLATIONS", "ABLATION_EXPERIMENTS", "BASE_ROW", "CacheError", "Config", "EVIDENCE_EXPERIMENTS", "EXPERIMENTS",
     "Experiment", "IMPROVED_EXPERIMENTS", "QUESTIONS", "QUICK", "REPORT_EXPERIMENTS", "REPORT_RULE_EXPERIMENTS",
     "REPORT_RULE_SUFFIX", "RunResult", "ablation_runs", "ablation_summary", "ablation_table", "binomial_sd",
-    "build_model", "code_version", "compare", "compare_seeds", "data_note", "estimate_seconds", "experiment_kind",
-    "experiments_for", "explorer_dataset", "far_from_report", "margin_split", "protocol_dataset", "question_names",
-    "question_runs", "quick_mode", "report_table", "results_table", "run", "run_many", "run_seeds",
-    "seed_histories", "seed_summary", "t_quantile", "targets_table", "train_config", "train_runs", "welch",
-    "with_report_rule", "write_tables"
+    "build_model", "code_version", "committed_results", "compare", "compare_seeds", "data_note", "estimate_seconds",
+    "experiment_kind", "experiments_for", "explorer_dataset", "far_from_report", "margin_split", "prediction_range",
+    "protocol_dataset", "question_names", "question_runs", "quick_mode", "report_table", "results_table", "run",
+    "run_many", "run_seeds", "seed_histories", "seed_summary", "t_quantile", "targets_table", "train_config",
+    "train_runs", "welch", "with_report_rule", "write_tables"
 ]
