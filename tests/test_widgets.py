@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -162,15 +163,33 @@ def test_a_kept_run_stays_drawn():
     assert ex.kept == [] and not ex.view.keep.value
 
 
-def test_a_new_move_cancels_the_running_training_at_the_next_epoch():
+def hold_training(monkeypatch, lr):
+    """Make the explorer's run at learning rate ``lr`` wait after its first epoch until the returned
+    ``release`` event is set; ``held`` is set when it waits. No sleeping, no race with a fast machine."""
+    from mlp_helpers.widgets import explorer as explorer_module
+    held, release, real = threading.Event(), threading.Event(), explorer_module.train_config
+
+    def train_config(config, data, **kwargs):
+        after_epoch = kwargs["callback"]
+
+        def callback(history):
+            after_epoch(history)                   # raises StopTraining once the run is outdated
+            if config.lr == lr and len(history) == 1:
+                held.set()
+                assert release.wait(60), "the test never released the held training"
+        return real(config, data, **{**kwargs, "callback": callback})
+    monkeypatch.setattr(explorer_module, "train_config", train_config)
+    return held, release
+
+
+def test_a_new_move_cancels_the_running_training_at_the_next_epoch(monkeypatch):
+    held, release = hold_training(monkeypatch, lr=0.1)
     ex = explorer(("lr",), data=tiny_data(n=2400), epochs=12, background=True)
     assert ex.wait(60)
-    statuses = record(ex.status)
     ex.controls["lr"].value = 0.1              # the browser's slider events, on the kernel's main thread
-    deadline = time.monotonic() + 30
-    while not any("epoch 2 of" in s for _, s in statuses) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert held.wait(60)
     ex.controls["lr"].value = 0.3
+    release.set()
     assert ex.wait(60)
     kinds = [(what, setting) for what, setting, _ in ex.events]
     assert ("cancelled", "lr = 0.1") in kinds and kinds[-1] == ("trained", "lr = 0.3")
@@ -180,15 +199,17 @@ def test_a_new_move_cancels_the_running_training_at_the_next_epoch():
     assert "lr = 0.3" in ex.status.value and "best epoch" in ex.status.value
 
 
-def test_a_cached_setting_shows_at_once_even_while_another_trains():
+def test_a_cached_setting_shows_at_once_even_while_another_trains(monkeypatch):
+    held, release = hold_training(monkeypatch, lr=0.1)
     ex = explorer(("lr",), data=tiny_data(n=2400), epochs=12, background=True)
     assert ex.wait(60)
     ex.controls["lr"].value = 0.1
-    time.sleep(0.2)
+    assert held.wait(60)                       # the lr = 0.1 run is mid-training
     start = time.perf_counter()
     ex.controls["lr"].value = 0.01             # the first setting: in the cache
     assert time.perf_counter() - start < 1.0
     assert "cached" in ex.status.value and ex.history is ex.cache[ex.current_key].history
+    release.set()
     assert ex.wait(60)
     # the cancellation is noted at the running training's next epoch boundary, after the cached view
     assert sorted(e[0] for e in ex.events) == ["cached", "cancelled", "trained"]
