@@ -98,6 +98,8 @@ def test_course_check_on_the_fixture(tmp_path):
     assert details["points"] == 3
     student = (tmp_path / "student" / "notebooks" / "01_toy.ipynb").read_text()
     assert 'raise NotImplementedError(\\"Exercise 01.1: write the body of mean_square here\\")' in student
+    # the notebooks read the committed full-scale runs: the edition ships them
+    assert (tmp_path / "student" / "results" / "results.csv").is_file()
     assert "instructor edition only" in student                       # the tagged source cell's note
 
 
