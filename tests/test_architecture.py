@@ -84,3 +84,36 @@ def test_ruff_is_clean_on_package_tests_benchmarks_and_notebooks():
     paths = [p for p in ("mlp_helpers", "tests", "benchmarks", "notebooks", "course") if (ROOT / p).exists()]
     run = subprocess.run([ruff, "check", "--no-cache", *paths], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_no_import_cycle_in_the_package():
+    """Modules form a directed acyclic graph (lazy imports inside functions count too)."""
+    graph = {}
+    for path in modules():
+        here = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        tree = ast.parse(path.read_text())
+        targets = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = here.split(".")[: len(here.split(".")) - node.level + (path.name == "__init__.py")]
+                stem = ".".join(base + ([node.module] if node.module else []))
+                targets |= {f"{stem}.{alias.name}" for alias in node.names} | {stem}
+        graph[here] = targets
+    known = set(graph)
+    edges = {m: {t for t in targets if t in known and t != m} for m, targets in graph.items()}
+    # a package's __init__ re-exports its modules: only module-to-module arrows can form a real cycle
+    edges = {m: {t for t in ts if not m.startswith(t + ".")} for m, ts in edges.items()}
+    state = {}
+
+    def visit(node, trail):
+        state[node] = "open"
+        for nxt in edges[node]:
+            if state.get(nxt) == "open":
+                raise AssertionError("import cycle: " + " -> ".join(trail[trail.index(nxt):] + [nxt]))
+            if nxt not in state:
+                visit(nxt, trail + [nxt])
+        state[node] = "done"
+
+    for module in sorted(edges):
+        if module not in state:
+            visit(module, [module])

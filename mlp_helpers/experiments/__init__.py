@@ -8,7 +8,8 @@
 ``questions`` a notebook's question as runs: its rows with their report-rule twins, evidence, recipe
 ``stats``     seed spread, 95 % t-intervals, test-set sampling error, differences of runs
 ``run_cache`` the on-disk cache of finished runs under ``runs/`` and when an entry is reused
-``tables``    the results tables, ``committed_results()`` (the shipped table); ``markdown`` writes ``results.md``
+``results``   one row per run (``results_table``) and the shipped table (``committed_results()``)
+``tables``    the results tables built on it; ``markdown`` writes ``results.md``
 ``conventions`` the report's unstated conventions as Config changes, and the pre-registered rule
 ``study``     ``python -m mlp_helpers reproduce-conventions``; ``study_tables`` its tables
 ``reproduce`` ``python -m mlp_helpers reproduce`` (imported by the command line only)
@@ -34,6 +35,7 @@ from .configs import (
 )
 from .parallel import ablation_runs, ablation_table, compare_seeds, estimate_seconds, run_many, run_seeds
 from .questions import BASE_ROW, question_names, question_runs, with_report_rule
+from .results import committed_results, results_table
 from .run_cache import CacheError, code_version
 from .runner import RunResult, build_model, explorer_dataset, protocol_dataset, run, train_config, train_runs
 from .stats import (
@@ -47,15 +49,7 @@ from .stats import (
     t_quantile,
     welch,
 )
-from .tables import (
-    committed_results,
-    data_note,
-    far_from_report,
-    report_table,
-    results_table,
-    targets_table,
-    write_tables,
-)
+from .tables import data_note, far_from_report, report_table, targets_table, write_tables
 
 __all__ = [
     "ABLATIONS", "ABLATION_EXPERIMENTS", "BASE_ROW", "CacheError", "Config", "EVIDENCE_EXPERIMENTS", "EXPERIMENTS",

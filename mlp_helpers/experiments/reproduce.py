@@ -22,8 +22,9 @@ from .. import settings
 from .configs import ABLATIONS, EXPERIMENTS
 from .markdown import results_markdown, spread
 from .parallel import run_many
+from .results import results_table
 from .stats import ablation_summary, seed_histories, seed_summary
-from .tables import data_note, results_table, write_atomically, write_tables
+from .tables import data_note, write_atomically, write_tables
 
 TIMING_FILE = "reproduce-timing.md"
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..settings import QUICK
+from .results import results_table
 
 # t(0.975, df) for df = 1..30 (standard tables); beyond 30 the Cornish-Fisher expansion below.
 T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
@@ -104,7 +105,6 @@ def as_table(results_or_table) -> pd.DataFrame:
     """A ``results_table`` DataFrame from RunResults (or the table itself)."""
     if isinstance(results_or_table, pd.DataFrame):
         return results_or_table
-    from .tables import results_table
     return results_table(list(results_or_table))
 
 

@@ -19,8 +19,9 @@ import pandas as pd
 from .. import settings
 from .conventions import DESCRIBED, combined_runs, described_runs, report_set, single_runs, supported
 from .parallel import run_many
+from .results import results_table
 from .study_tables import study_markdown
-from .tables import STUDY_BEGIN, STUDY_END, results_table, write_atomically
+from .tables import STUDY_BEGIN, STUDY_END, write_atomically
 
 
 def run_stage(label, experiments, **kwargs) -> list:
