@@ -30,6 +30,9 @@ PLANTED_BUGS = {
     "03.1": ("momentum applied before the gradient",
              ["v = mu * v - lr * grad", "w = w + v"], ["w = w + v", "v = mu * v - lr * grad"]),
     "04.2": ("L1 gradient written 2 lam W", ["dW = lam * np.sign(W)"], ["dW = 2 * lam * W"]),
+    "07.1": ("the interval of the mean instead of the prediction range for one run",
+             ["half = t_quantile(n - 1) * values.std(ddof=1) * np.sqrt(1 + 1 / n)"],
+             ["half = t_quantile(n - 1) * values.std(ddof=1) / np.sqrt(n)"]),
 }
 
 
