@@ -8,6 +8,7 @@ import numpy as np
 from .figures import FULL_WIDTH
 
 VERDICT_COLOURS = {"toward": "tab:green", "away": "tab:red", "none": "0.55"}
+VERDICT_LABELS = {"toward": "toward the report", "away": "away from the report", "none": "no measurable shift"}
 SET_COLOURS = ("tab:blue", "tab:orange", "tab:purple", "tab:brown")
 
 
@@ -33,7 +34,7 @@ def plot_convention_effects(effects, ax=None):
     ax.set_yticks(y, [f"{c}  ·  {r}" for c, r in zip(effects["convention"], effects["row"])], fontsize=8)
     ax.set_xlabel("change of mean test accuracy (points), with its 95 % interval")
     for verdict, colour in VERDICT_COLOURS.items():
-        ax.plot([], [], "o", color=colour, label={"none": "no measurable shift"}.get(verdict, f"{verdict} the report"))
+        ax.plot([], [], "o", color=colour, label=VERDICT_LABELS[verdict])
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     ax.figure.tight_layout()
