@@ -20,7 +20,7 @@ import nbformat
 
 from course.exercise_cells import exercise_of
 from course.grade import exercise_scores
-from course.nbgrader_course import ASSIGNMENT, BUILD, ROOT, autograde, feedback_files, scores, submit
+from course.nbgrader_course import ASSIGNMENT, BUILD, ROOT, autograde, feedback_files, require_data, scores, submit
 from course.student import build
 
 # exercise id: (what the bug is, lines of its solution, the lines that replace them)
@@ -145,6 +145,7 @@ def course_check(notebooks_dir=ROOT / "notebooks", bugs=None, folder=BUILD / "co
 
 
 def main():
+    require_data()
     line, problems, _ = course_check()
     print(line)
     for problem in problems:

@@ -28,6 +28,7 @@ from course.nbgrader_course import (
     feedback_files,
     make_course,
     nbgrader,
+    require_data,
     scores,
     submit,
 )
@@ -86,6 +87,7 @@ def main(argv=None):
     if len(args) != 1 or not Path(args[0]).is_dir():
         print("usage: make grade SUBMISSIONS=folder   (folder/<student_id>/<notebook>.ipynb)")
         return 2
+    require_data()
     course, table = grade(args[0])
     for student, row in table.items():
         got, top = sum(v[0] for v in row.values()), sum(v[1] for v in row.values())

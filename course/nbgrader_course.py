@@ -1,6 +1,6 @@
 """An nbgrader course directory under build/, and the calls into nbgrader the other scripts share.
 
-One assignment, "backprop", holds the six notebooks. Grading runs every notebook in quick mode
+One assignment, "backprop", holds the notebooks. Grading runs every notebook in quick mode
 (MLP_QUICK=1, one BLAS thread; CIFAR10_DIR passes through) with a timeout per cell.
 """
 from __future__ import annotations
@@ -17,6 +17,16 @@ ASSIGNMENT = "backprop"
 CELL_TIMEOUT = 300          # seconds per cell when grading
 GRADE_ENV = {"MLP_QUICK": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
              "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+
+def require_data():
+    """Stop before any grading, in one line, if CIFAR-10 cannot be found (or fetched): every notebook
+    needs it, and without it each student would lose points to an error that is not theirs."""
+    from mlp_helpers.data import DataError, locate_cifar10
+    try:
+        locate_cifar10()
+    except DataError as err:
+        raise SystemExit(f"error: no CIFAR-10 for the notebooks, so nothing was graded: {err}") from None
+
 
 # The course folder is the one this config file sits in, so a copied course grades in its copy.
 CONFIG = """\

@@ -133,3 +133,17 @@ def test_a_planted_bug_whose_lines_are_missing_names_its_exercise():
     assert plant(nb, FIXTURE_BUGS) == {"01.1"} and "grad = 2 * x\n" in nb.cells[3].source
     with pytest.raises(SystemExit, match=r"planted bug of exercise 01\.1"):
         plant(nb, FIXTURE_BUGS)                                        # already planted: lines gone
+
+
+@pytest.mark.parametrize("entry", ["grade", "check"])
+def test_missing_data_stops_grading_up_front_in_one_line(entry, tmp_path, monkeypatch):
+    """With no CIFAR-10 the class is not graded at all (every student would lose points to it)."""
+    import course.check
+    import course.grade
+    monkeypatch.setenv("CIFAR10_DIR", str(tmp_path / "nowhere"))
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    main = course.grade.main if entry == "grade" else course.check.main
+    args = [[str(tmp_path / "class")]] if entry == "grade" else []
+    with pytest.raises(SystemExit, match=r"^error: no CIFAR-10 for the notebooks, so nothing was graded: .*nowhere"):
+        main(*args)
+    assert not (tmp_path / "class" / "alice" / "feedback").exists()
