@@ -1,4 +1,4 @@
-"""`make grade SUBMISSIONS=folder`: autograde a class with nbgrader.
+"""`make grade SUBMISSIONS=folder`: autograde a class with nbgrader, one student at a time.
 
 The folder holds one sub-folder per student, named by the student id, with that student's
 notebooks under their released names:
@@ -7,33 +7,62 @@ notebooks under their released names:
     submissions/alice/02_gradient_check.ipynb ...
     submissions/bob/...
 
-A notebook a student did not hand in scores 0. Results (the course directory is made afresh,
-from notebooks/, each time): build/grade/gradebook.db, build/grade/feedback/<student>/backprop/*.html,
-build/grade/grades.csv (nbgrader's export: one row per student) and build/grade/exercises.csv
-(one column per exercise).
+One broken submission costs its author, never the class:
+
+* the folder names are checked first; every one that is not a student id is named in one line and not
+  graded, and the rest of the class is graded (the exit status is then 1);
+* each notebook is checked, and repaired where the intent is clear, before nbgrader sees it
+  (course/submissions.py); one that is not a notebook scores 0, as does one not handed in;
+* each student is autograded on their own, and a notebook nbgrader still fails on scores 0 alone.
+
+Every such reason is one line: printed under the student's score, in the `problems` column of
+exercises.csv and in the student's feedback (a note at the top of the graded notebook's page, a page of its
+own for a notebook that could not be graded, and grading-notes.html listing them all).
+
+Each class is graded into its own folder, build/grade/<name of the submissions folder>/ (made afresh, from
+notebooks/, each time that class is graded): gradebook.db, feedback/<student>/backprop/*.html, grades.csv
+(nbgrader's export: one row per student) and exercises.csv (one column per exercise, and the problems).
 """
 from __future__ import annotations
 
 import csv
-import re
+import html
+import os
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import nbformat
 
 from course.exercise_cells import exercise_of
 from course.nbgrader_course import (
     ASSIGNMENT,
     BUILD,
     ROOT,
-    autograde,
-    feedback_files,
+    autograde_student,
+    failure_line,
     make_course,
     nbgrader,
     require_data,
     scores,
-    submit,
+    zero_scores,
 )
+from course.submissions import STUDENT_RULE, bad_student_ids, prepare
 
-STUDENT_RE = re.compile(r"^[A-Za-z0-9_.@-]+$")
+GRADE_ROOT = BUILD / "grade"
+NOTEBOOKS = ROOT / "notebooks"
+NOTES = "grading-notes.html"
+
+
+@dataclass
+class Graded:
+    """What `grade` did: the course folder, {student: {exercise: (score, max)}}, {student: [problem
+    lines]}, the folder names that were not graded, and the one-line error naming them ("" if none)."""
+    course: Path
+    table: dict
+    problems: dict
+    not_graded: list = field(default_factory=list)
+    id_error: str = ""
 
 
 def exercise_scores(cells):
@@ -42,44 +71,179 @@ def exercise_scores(cells):
     for name, (score, top) in cells.items():
         key = exercise_of(name) or name
         old = result.get(key, (0.0, 0.0))
-        result[key] = (old[0] + score, old[1] + top)
+        result[key] = (old[0] + (score or 0.0), old[1] + top)
     return result
 
 
-def write_exercise_csv(course, students, path):
-    table = {s: exercise_scores(scores(course, s)) for s in students}
-    keys = sorted({k for row in table.values() for k in row})
+def write_exercise_csv(graded, path):
+    """One row per student folder: a column per exercise, total, max and the problems (in one cell)."""
+    keys = sorted({k for row in graded.table.values() for k in row})
+    top = max((sum(v[1] for v in row.values()) for row in graded.table.values()), default=0)
     with open(path, "w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["student", *keys, "total", "max"])
-        for s, row in table.items():
+        out.writerow(["student", *keys, "total", "max", "problems"])
+        for s, row in graded.table.items():
             got = [row.get(k, (0, 0))[0] for k in keys]
-            out.writerow([s, *got, sum(got), sum(v[1] for v in row.values())])
-    return table
+            out.writerow([s, *got, sum(got), sum(v[1] for v in row.values()), "; ".join(graded.problems[s])])
+        why = f"not graded: the folder name is not a student id ({STUDENT_RULE})"
+        for s in graded.not_graded:
+            out.writerow([s, *[""] * len(keys), "", top, why])
 
 
-def grade(submissions, course=BUILD / "grade", notebooks_dir=ROOT / "notebooks"):
-    """Autograde every student folder of `submissions`; returns (course dir, {student: exercise scores})."""
-    submissions = Path(submissions)
-    sources = sorted(Path(notebooks_dir).glob("*.ipynb"))
-    names = {p.name for p in sources}
-    students = sorted(p.name for p in submissions.iterdir() if p.is_dir())
-    bad = [s for s in students if not STUDENT_RE.match(s)]
-    if not students or bad:
-        raise SystemExit(f"{submissions}: expected one folder per student id (letters, digits, _.@-); "
-                         f"found {students or 'none'}")
+def class_folder(submissions, root=None):
+    """Where a class is graded: build/grade/<name of its submissions folder> (or under `root`)."""
+    return Path(root or GRADE_ROOT) / (Path(submissions).resolve().name or "class")
+
+
+def student_id_error(bad):
+    """The one line naming every folder that is not a student id."""
+    return (f"error: {len(bad)} student folder name{'s are' if len(bad) > 1 else ' is'} not a student id "
+            f"({STUDENT_RULE}): {', '.join(repr(b) for b in bad)}; not graded (rename "
+            f"{'each' if len(bad) > 1 else 'it'} to the student's id and grade again)")
+
+
+def stderr_losses(path):
+    """Graded test cells of an autograded notebook scored 0 only because they wrote to stderr
+    (the grading kernel sends stderr to stdout, so this is a safety net)."""
+    found = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        outputs = cell.get("outputs", [])
+        if meta.get("grade") and not any(o.output_type == "error" for o in outputs):
+            text = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+            if text:
+                first = next((line for t in text for line in t.splitlines() if line.strip()), "")
+                found.append(f"{exercise_of(meta['grade_id']) or meta['grade_id']} scored 0 only because "
+                             f"it wrote to stderr ({first.strip()[:100]})")
+    return found
+
+
+def _add_note(path, lines):
+    """Put a markdown note with `lines` at the top of an autograded notebook (its feedback page shows it)."""
+    os.chmod(path, 0o644)
+    nb = nbformat.read(path, as_version=4)
+    text = "**Grading notes** for this notebook:\n\n" + \
+        "\n".join(f"* {html.escape(line)}" for line in lines)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(text))
+    nbformat.write(nb, path)
+
+
+def _page(path, title, lines):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    items = "".join(f"<li>{html.escape(line)}</li>\n" for line in lines)
+    path.write_text(f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+                    f"</head>\n<body>\n<h1>{html.escape(title)}</h1>\n<ul>\n{items}</ul>\n</body></html>\n")
+
+
+def _feedback(course, students):
+    """nbgrader's feedback pages, for the whole class at once or, if that fails, student by student;
+    returns {student: reason} of those nbgrader wrote none for."""
+    try:
+        nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+        return {}
+    except RuntimeError:
+        pass
+    failed = {}
+    for student in students:
+        try:
+            nbgrader(course, "generate_feedback", ASSIGNMENT, f"--student={student}", "--force")
+        except RuntimeError as err:
+            failed[student] = failure_line(str(err))
+    return failed
+
+
+def grade(submissions, course=None, notebooks_dir=None):
+    """Autograde every student folder of `submissions` into `course` (default: its class folder under
+    build/grade/) against the notebooks of `notebooks_dir` (default: notebooks/); returns a Graded."""
+    submissions = Path(submissions).resolve()
+    sources = sorted(Path(notebooks_dir or NOTEBOOKS).glob("*.ipynb"))
+    folders = sorted(p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith((".", "__")))
+    bad = bad_student_ids(folders)
+    students = [s for s in folders if s not in bad]
+    id_error = student_id_error(bad) if bad else ""
+    if not students:
+        raise SystemExit(id_error or f"error: {submissions} has no student folder "
+                                     "(expected folder/<student_id>/<notebook>.ipynb); nothing was graded")
+    if id_error:
+        print(id_error + "; grading the others", flush=True)
+    course = Path(course if course is not None else class_folder(submissions)).resolve()
+    if course == submissions or course in submissions.parents or submissions in course.parents:
+        raise SystemExit(f"error: the submissions ({submissions}) and the grading folder ({course}) overlap")
     course = make_course(course, sources)
     nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    release = {p.stem: nbformat.read(p, as_version=4)
+               for p in sorted((course / "release" / ASSIGNMENT).glob("*.ipynb"))}
+    problems, notes, zeros = {}, {}, {}
     for student in students:
-        handed_in = sorted((submissions / student).glob("*.ipynb"))
-        for path in handed_in:
-            if path.name not in names:
-                print(f"warning: {student}/{path.name} is not a notebook of the assignment: ignored")
-        submit(course, student, [p for p in handed_in if p.name in names])
-    autograde(course)
+        problems[student], notes[student], zeros[student] = _grade_student(
+            course, student, submissions / student, release)
+        print(f"graded {student}", flush=True)
+    for student in students:
+        for name, lines in notes[student].items():
+            path = course / "autograded" / student / ASSIGNMENT / f"{name}.ipynb"
+            if lines and path.is_file():
+                _add_note(path, lines)
+    autograded = [s for s in students if any((course / "autograded" / s / ASSIGNMENT).glob("*.ipynb"))]
+    for student, reason in (_feedback(course, autograded) if autograded else {}).items():
+        problems[student].append(f"no feedback page from nbgrader ({reason})")
+    for student in students:
+        folder = course / "feedback" / student / ASSIGNMENT
+        for name, reason in zeros[student].items():
+            _page(folder / f"{name}.html", f"{name}.ipynb: 0 points", [f"{name}.ipynb: {reason}: scored 0"])
+        if problems[student]:
+            _page(folder / NOTES, f"Grading notes for {student}", problems[student])
+    table = {s: exercise_scores(scores(course, s)) for s in students}
+    graded = Graded(course, table, problems, bad, id_error)
+    write_exercise_csv(graded, course / "exercises.csv")
     nbgrader(course, "export", f"--CsvExportPlugin.filename={course / 'grades.csv'}")
-    table = write_exercise_csv(course, students, course / "exercises.csv")
-    return course, table
+    return graded
+
+
+def _grade_student(course, student, folder, release):
+    """Check, repair, submit and autograde one student's notebooks; returns (problem lines,
+    {notebook: note lines for its feedback}, {notebook: why it scored 0 without being graded})."""
+    problems, notes, zeros = [], {}, {}
+    target = course / "submitted" / student / ASSIGNMENT
+    target.mkdir(parents=True)
+    handed = sorted(folder.glob("*.ipynb"))
+    if not handed:
+        problems.append(f"no notebook handed in ({folder.name}/ holds no .ipynb file): scored 0")
+    for path in handed:
+        if path.stem not in release:
+            problems.append(f"{path.name} is not a notebook of the assignment: ignored")
+            print(f"warning: {student}/{path.name} is not a notebook of the assignment: ignored")
+            continue
+        nb, lines = prepare(path, release[path.stem])
+        if nb is None:
+            zeros[path.stem] = lines[0]
+            continue
+        nbformat.write(nb, target / path.name)
+        notes[path.stem] = lines
+    for name in release:
+        if not (folder / f"{name}.ipynb").is_file():
+            zeros[name] = "not handed in"
+    submitted = sorted(p.stem for p in target.glob("*.ipynb"))
+    if submitted:
+        for name, reason in autograde_student(course, student, submitted).items():
+            zeros[name] = f"nbgrader could not grade it ({reason})"
+    for name in submitted:
+        path = course / "autograded" / student / ASSIGNMENT / f"{name}.ipynb"
+        if name not in zeros and path.is_file():
+            notes[name] = notes.get(name, []) + stderr_losses(path)
+    if zeros:
+        zero_scores(course, student, sorted(zeros))
+    for name in sorted(release):
+        problems += [f"{name}.ipynb: {line}" for line in notes.get(name, [])]
+        if name in zeros and handed:
+            problems.append(f"{name}.ipynb: {zeros[name]}: scored 0")
+    return problems, notes, zeros
+
+
+def _shown(path):
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def main(argv=None):
@@ -88,13 +252,20 @@ def main(argv=None):
         print("usage: make grade SUBMISSIONS=folder   (folder/<student_id>/<notebook>.ipynb)")
         return 2
     require_data()
-    course, table = grade(args[0])
-    for student, row in table.items():
+    graded = grade(args[0])
+    course = graded.course
+    print()
+    for student, row in graded.table.items():
         got, top = sum(v[0] for v in row.values()), sum(v[1] for v in row.values())
-        pages = ", ".join(str(p.relative_to(ROOT)) for p in feedback_files(course, student))
-        print(f"{student}: {got:g}/{top:g}   feedback: {pages}")
-    print(f"grades: {course / 'grades.csv'}\nper exercise: {course / 'exercises.csv'}\n"
-          f"gradebook: {course / 'gradebook.db'}")
+        print(f"{student}: {got:g}/{top:g}   feedback: {_shown(course / 'feedback' / student / ASSIGNMENT)}/")
+        for line in graded.problems[student]:
+            print(f"    {line}")
+    print(f"\nclass graded in {_shown(course)}/:\n  grades: {_shown(course / 'grades.csv')}\n"
+          f"  per exercise and problems: {_shown(course / 'exercises.csv')}\n"
+          f"  gradebook: {_shown(course / 'gradebook.db')}")
+    if graded.id_error:
+        print(graded.id_error)
+        return 1
     return 0
 
 

@@ -6,9 +6,11 @@ One assignment, "backprop", holds the notebooks. Grading runs every notebook in 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +41,9 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "gradebook.db")
 c.Execute.timeout = {timeout}
 c.Execute.interrupt_on_timeout = True
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+# nbgrader scores a test cell 0 if it writes anything to stderr (a RuntimeWarning, a tqdm bar), even when
+# every assertion passes: the grading kernel sends stderr to stdout, so such text shows and costs nothing.
+c.Execute.extra_arguments = ["--IPKernelApp.exec_lines=import sys; sys.stderr = sys.stdout"]
 """
 
 
@@ -85,6 +90,54 @@ def autograde(course):
     """Autograde every submission (quick mode) and write the students' HTML feedback."""
     nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force", grading=True)
     nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+
+
+FAILURE_RE = re.compile(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception|Entry)): (.+)$")
+
+
+def failure_line(log):
+    """The last exception line of an nbgrader log, e.g. 'ValidationError: Duplicate grade id: ex01_1'."""
+    found = [m for m in map(FAILURE_RE.match, log.splitlines()) if m and m[1] != "NbGraderException"]
+    if not found:
+        return "nbgrader failed without saying why"
+    return f"{found[-1][1]}: {found[-1][2].strip()[:160]}"
+
+
+def autograde_student(course, student, notebooks):
+    """Autograde one student's submitted notebooks (names, e.g. "01_toy"); a notebook nbgrader fails on
+    is tried alone so the others still count. Returns {notebook name: one-line reason} of the failures;
+    nbgrader's log of each failure is kept in course/logs/."""
+    common = ("autograde", ASSIGNMENT, f"--student={student}", "--create", "--force")
+    try:
+        nbgrader(course, *common, grading=True)
+        return {}
+    except RuntimeError:
+        pass
+    failed = {}
+    for name in notebooks:
+        try:
+            nbgrader(course, *common, f"--notebook={name}", grading=True)
+        except RuntimeError as err:
+            logs = Path(course) / "logs"
+            logs.mkdir(exist_ok=True)
+            (logs / f"{student}-{name}.log").write_text(str(err))
+            failed[name] = failure_line(str(err))
+    return failed
+
+
+def zero_scores(course, student, notebooks):
+    """Record 0 for every graded cell of `notebooks` (names) of `student`, creating the student and the
+    submission in the gradebook if need be, so the export and the scores count them as 0."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook("sqlite:///" + str(Path(course) / "gradebook.db")) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # SQLAlchemy's autoflush notes from inside nbgrader's API
+        gb.update_or_create_student(student)
+        gb.update_or_create_submission(ASSIGNMENT, student)
+        for name in notebooks:
+            for grade in gb.find_submission_notebook(name, ASSIGNMENT, student).grades:
+                grade.auto_score, grade.manual_score, grade.needs_manual_grade = 0, None, False
+        gb.db.commit()
 
 
 def scores(course, student):

@@ -18,8 +18,17 @@ from course.nbgrader_course import ASSIGNMENT, BUILD, ROOT, make_course, nbgrade
 
 DIST = ROOT / "dist" / "student"
 # The shipped results: notebooks 03-08 read the committed full-scale runs instead of retraining them.
-SHIPPED = ["pyproject.toml", "environment.yml", "LICENSE", "data/README.md", "results/results.csv",
-           "results/results.md", "results/preregistration.md"]
+# data/.gitignore keeps CIFAR-10 out of a student's repository (data/README.md says it is there).
+SHIPPED = ["pyproject.toml", "environment.yml", "LICENSE", "data/README.md", "data/.gitignore",
+           "results/results.csv", "results/results.md", "results/preregistration.md"]
+# The edition's own .gitignore: what running the notebooks leaves behind, for a repository made from it.
+GITIGNORE = """\
+.venv/
+__pycache__/
+*.egg-info/
+.ipynb_checkpoints/
+runs/
+"""
 SOURCE_NOTE = ("*The package's code for this step is shown in the instructor edition only: "
                "you write it yourself in this notebook's exercises.*")
 STUB = "raise NotImplementedError()"
@@ -162,6 +171,7 @@ def build(notebooks_dir=ROOT / "notebooks", dist=DIST, course=BUILD / "student")
             (dist / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ROOT / name, dist / name)
     shutil.copy(Path(__file__).with_name("README_student.md"), dist / "README.md")
+    (dist / ".gitignore").write_text(GITIGNORE)
     for path in (dist / "mlp_helpers").rglob("*.py"):
         text = path.read_text()
         problems += [f"{path}: contains {m!r}" for m in ("BEGIN SOLUTION", "HIDDEN TESTS") if m in text]
