@@ -263,6 +263,8 @@ def main(argv=None):
     print(f"\nclass graded in {_shown(course)}/:\n  grades: {_shown(course / 'grades.csv')}\n"
           f"  per exercise and problems: {_shown(course / 'exercises.csv')}\n"
           f"  gradebook: {_shown(course / 'gradebook.db')}")
+    if (course / "logs").is_dir():
+        print(f"  nbgrader's logs of the notebooks it could not grade: {_shown(course / 'logs')}/")
     if graded.id_error:
         print(graded.id_error)
         return 1

@@ -93,14 +93,25 @@ def autograde(course):
 
 
 FAILURE_RE = re.compile(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception|Entry)): (.+)$")
+LOG_RE = re.compile(r"^\[\w+ \| (INFO|WARNING|ERROR)\] (.+)$")
 
 
 def failure_line(log):
-    """The last exception line of an nbgrader log, e.g. 'ValidationError: Duplicate grade id: ex01_1'."""
-    found = [m for m in map(FAILURE_RE.match, log.splitlines()) if m and m[1] != "NbGraderException"]
-    if not found:
+    """What went wrong, in one line, from an nbgrader log: its last exception line (e.g. 'ValidationError:
+    Duplicate grade id: ex01_1'), else the last warning about the notebook before nbgrader's first error
+    (its advice on some errors, such as running `nbgrader update`, is about the course, not the
+    notebook), else that error."""
+    lines = log.splitlines()
+    found = [m for m in map(FAILURE_RE.match, lines) if m and m[1] != "NbGraderException"]
+    if found:
+        return f"{found[-1][1]}: {found[-1][2].strip()[:160]}"
+    logged = [m for m in map(LOG_RE.match, lines) if m]
+    first_error = next((i for i, m in enumerate(logged) if m[1] == "ERROR"), None)
+    if first_error is None:
         return "nbgrader failed without saying why"
-    return f"{found[-1][1]}: {found[-1][2].strip()[:160]}"
+    started = [i for i, m in enumerate(logged[:first_error]) if m[2].startswith(("Sanitizing", "Autograding"))]
+    warned = [m[2] for m in logged[started[-1] if started else 0:first_error] if m[1] == "WARNING"]
+    return (warned[-1] if warned else logged[first_error][2]).strip()[:160]
 
 
 def autograde_student(course, student, notebooks):
