@@ -110,7 +110,7 @@ def timing_text(results, wall, load_before, load_after, jobs, scheduler, load=No
     breakdown = time_breakdown(results)
     if breakdown["trained"].sum() == 0:
         return (f"All {len(results)} runs came from the run cache ({wall:.0f} s); the time of a reproduction from "
-                "an empty cache is in the README.")
+                "an empty cache is in docs/development.md.")
     where = (f"the Dask cluster at {scheduler}" if scheduler
              else f"{jobs} local worker process(es), one BLAS thread each")
     return (f"Wall time {wall:.0f} s ({wall / 60:.1f} min) on {where}; {int(breakdown['trained'].sum())} of "
