@@ -57,3 +57,13 @@ def test_notebooks_store_what_jupyterlab_would_write_and_no_machine_paths():
         assert nb["metadata"].get("kernelspec") == KERNELSPEC, path.name
         outputs = json.dumps([cell.get("outputs", []) for cell in nb["cells"]])
         assert not re.search(r"(?<![\w.:])/(?:work|root|home|tmp|Users)/[\w.+-]+", outputs), path.name
+
+
+def test_the_version_has_one_home():
+    """pyproject.toml reads the version from the package, so the two cannot disagree."""
+    import importlib.metadata
+
+    import mlp_helpers
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    assert importlib.metadata.version("mlp_helpers") == mlp_helpers.__version__

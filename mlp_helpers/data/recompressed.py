@@ -1,16 +1,16 @@
-"""A probe of the data copy: the same images re-compressed once more as JPEG.
+"""A probe of a data copy: the same images re-compressed once more as JPEG.
 
-The shared development copy was decoded from JPEG (quality 75) files (its PROVENANCE.md). We cannot
-train on the official, lossless files, but we can ask the opposite question: how much does ONE MORE
-round of q75 compression move a run's numbers? ``recompress_jpeg`` encodes every image with Pillow
-at ``quality`` and decodes it again; ``load_recompressed_dataset`` is ``load_dataset`` on those pixels.
+Some copies of CIFAR-10 were decoded from JPEG files (a PROVENANCE.md beside the copy says so). Such a
+copy cannot be turned back into the official, lossless files, but one can ask the opposite question:
+how much does ONE MORE round of compression move a run's numbers? ``recompress_jpeg`` encodes every
+image with Pillow at ``quality`` and decodes it again; ``load_recompressed_dataset`` is
+``load_dataset`` on those pixels.
 
-Re-compressing on the same 8x8 block grid at the same quality is nearly idempotent (on this copy it
-moves a pixel by 0.15 grey levels on average), so it would probe nothing. The image is therefore
-shifted by ``shift`` pixels (reflect-padded to 40x40) before encoding and cropped back after, so the
-blocks straddle the old ones: that round moves pixels by about 4.8 grey levels on average (RMSE 6.4),
-close to the 5.8 (RMSE 8.1) by which the copy differs from the lossless originals it was checked
-against. It is a rough guide to the size of the effect, not a measurement of the official files.
+Re-compressing on the same 8x8 block grid at the same quality is nearly idempotent, so it would probe
+nothing. The image is therefore shifted by ``shift`` pixels (reflect-padded to 40x40) before encoding
+and cropped back after, so the blocks straddle the old ones. It is a rough guide to the size of the
+effect, not a measurement of the official files (docs/development.md gives the sizes measured on the
+development copy).
 """
 from __future__ import annotations
 
