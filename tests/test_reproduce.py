@@ -142,3 +142,24 @@ def test_results_md_describes_the_data_actually_used(folders, fake_runs):
     text = (folders["QUICK_RESULTS_DIR"] / "results.md").read_text()
     assert "`some_cifar_copy`" in text and "`fp-1234`" in text and "Provenance of this test copy" in text
     assert "JPEG" not in text
+
+
+def test_a_name_given_twice_runs_and_counts_once(folders, fake_runs):
+    assert cli(["reproduce", "--quick", "hidden_64", "hidden_64"]) == 0
+    assert sorted(fake_runs) == sorted(set(fake_runs)) and len(fake_runs) == 5
+
+
+def test_ctrl_c_in_a_training_of_this_process_stops_the_reproduction(folders, monkeypatch, tmp_path, fake_train):
+    """With --jobs 1 the training runs in this process, where fit turns Ctrl-C into an 'interrupted' run:
+    the reproduction must stop (exit 130), not cache or tabulate it."""
+    from dataclasses import replace as dc_replace
+
+    from mlp_helpers.experiments import parallel
+    trained = parallel.train_runs
+
+    def interrupted(group, **kwargs):
+        return [dc_replace(r, stop_reason="interrupted") for r in trained(group, **kwargs)]
+    monkeypatch.setattr(parallel, "train_runs", interrupted)
+    assert cli(["reproduce", "--quick", "--jobs", "1", "--cache-dir", str(tmp_path / "cache"), "hidden_64"]) == 130
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+    assert not (folders["QUICK_RESULTS_DIR"] / "results.csv").exists()

@@ -66,25 +66,33 @@ def test_changing_any_ingredient_is_a_cache_miss(data_source, tmp_path, monkeypa
     assert len([p for p in tmp_path.iterdir() if not p.name.startswith(".")]) == 2
 
 
-def test_the_code_version_follows_the_source_of_the_training_path(tmp_path):
+def test_the_code_version_covers_every_module_but_the_plots_and_widgets(tmp_path):
+    """A rule that cannot drift: an edit anywhere on the training path (data reading included) makes the
+    cache stale; only the drawing and interactive layers are left out."""
     package = tmp_path / "pkg"
-    for name in ("model/network.py", "training/loop.py", "data/dataset.py", "data/cifar10.py",
-                 "experiments/runner.py", "experiments/tables.py"):
+    names = ("settings.py", "model/network.py", "training/loop.py", "data/dataset.py", "data/batches.py",
+             "data/cifar10.py", "experiments/runner.py", "experiments/tables.py", "plots/figures.py",
+             "widgets/explorer.py")
+    for name in names:
         (package / name).parent.mkdir(parents=True, exist_ok=True)
         (package / name).write_text(f"# {name}\n")
     before = run_cache.code_version(package)
     assert run_cache.code_version(package) == before      # computed once, then remembered
-    elsewhere = tmp_path / "unrelated_edits"
-    shutil.copytree(package, elsewhere)
-    (elsewhere / "experiments/tables.py").write_text("# the tables changed: not on the training path\n")
-    (elsewhere / "data/cifar10.py").write_text("# nor is the downloader\n")
-    assert run_cache.code_version(elsewhere) == before
-    for name in ("model/network.py", "training/loop.py", "data/dataset.py", "experiments/runner.py"):
+    for name in names:
         edited = tmp_path / name.replace("/", "_")
         shutil.copytree(package, edited)
         (edited / name).write_text("# changed\n")
-        assert run_cache.code_version(edited) != before, name
+        left_out = name.split("/")[0] in run_cache.NOT_ON_THE_TRAINING_PATH
+        assert (run_cache.code_version(edited) == before) is left_out, name
     assert run_cache.code_version() == run_cache.code_version(run_cache.PACKAGE_DIR)
+
+
+def test_every_module_of_the_package_is_hashed_unless_it_only_draws(tmp_path):
+    package = run_cache.PACKAGE_DIR
+    hashed = {p for pattern in run_cache.CODE_FILES for p in package.glob(pattern)}
+    for path in package.rglob("*.py"):
+        if path.relative_to(package).parts[0] not in run_cache.NOT_ON_THE_TRAINING_PATH:
+            assert path in hashed, f"{path.relative_to(package)} is not covered by the run cache's code version"
 
 
 def test_the_entry_stores_its_full_key_and_a_mismatch_is_retrained(data_source, tmp_path, capsys):

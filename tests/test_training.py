@@ -393,3 +393,17 @@ def test_fit_runs_the_report_rule(blob_maker):
     assert rises[-3:].all() and not rises[-4]                    # exactly three rises in a row at the end
     assert result.best_epoch == len(h) - 3
     assert model.evaluate(data.x_val, data.y_val)[0] == pytest.approx(h["val_loss"].iloc[-4], rel=1e-9)
+
+
+def test_one_hot_labels_train_like_integer_labels_and_soft_targets_are_refused(blobs):
+    def fit_three_classes(data, epochs):
+        model = MLP([blobs.x_train.shape[1], 16, 3], seed=0)
+        return fit(model, SGD(0.05, 0.9), data, epochs=epochs, batch_size=16, patience=None, progress=False)
+
+    one_hot = SimpleNamespace(x_train=blobs.x_train, y_train=np.eye(3)[blobs.y_train],
+                              x_val=blobs.x_val, y_val=np.eye(3, dtype=np.float32)[blobs.y_val])
+    by_index, by_row = fit_three_classes(blobs, 3), fit_three_classes(one_hot, 3)
+    pd.testing.assert_frame_equal(by_index.history.drop(columns="seconds"), by_row.history.drop(columns="seconds"))
+    soft = SimpleNamespace(**{**vars(one_hot), "y_train": np.full((len(blobs.y_train), 3), 1 / 3)})
+    with pytest.raises(ValueError, match="training split's labels are .* not one-hot"):
+        fit_three_classes(soft, 1)

@@ -204,6 +204,10 @@ def run_many(items, *, jobs=None, scheduler=None, quick=None, cache_dir=None, fo
             with parallel(jobs, scheduler, preloaded=normalisations, quick=quick) as pool:
                 tasks = (delayed(train_group)(g, quick, id(g)) for g in groups)
                 for key, results in pool(tasks):
+                    if any(r.stop_reason == "interrupted" for r in results):
+                        # Ctrl-C reached a training in this process (--jobs 1): stop the whole call, as
+                        # it stops with worker processes; a cut-short run is never cached or tabulated.
+                        raise KeyboardInterrupt
                     for r in results:
                         store(r, cache_dir, replace=force)
                         done[r.config] = r

@@ -132,7 +132,7 @@ def main(names=None, *, quick=False, force=False, list_only=False, progress=True
     if list_only:
         print(list_experiments())
         return 0
-    names = list(names or EXPERIMENTS)
+    names = list(dict.fromkeys(names or EXPERIMENTS))     # a name given twice runs (and counts) once
     unknown = [n for n in names if n not in EXPERIMENTS]
     if unknown:
         raise SystemExit(f"unknown experiment(s) {', '.join(unknown)}; `--list` shows the names")

@@ -7,7 +7,7 @@ key), ``history.csv`` and ``params.npz``. The key covers everything a run's numb
 - the data: the fingerprint of the CIFAR-10 copy (``Dataset.source``, computed from a few KB of the
   files, so looking a run up loads no data),
 - the scale: the quick setting's sizes (``settings.QUICK``) for a quick run, None for a full one,
-- the code: ``code_version()``, a hash of the source of every module on the training path.
+- the code: ``code_version()``, a hash of the source of every module but the plots and widgets.
 
 ``load`` checks the stored key and the parameters' shapes before an entry is trusted; anything
 unreadable raises ``CacheError`` (one line naming the folder), never a zip or json traceback.
@@ -34,9 +34,11 @@ from .. import settings
 
 FORMAT = 2                       # bump when the layout of an entry changes
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-# The modules whose source decides a run's numbers (relative to the package folder).
-CODE_FILES = ("model/*.py", "training/*.py", "data/normalisation.py", "data/dataset.py",
-              "data/images.py", "data/recompressed.py", "experiments/runner.py", "experiments/stopping.py")
+# The modules whose source may decide a run's numbers (relative to the package folder): every layer up to
+# experiments. A rule that cannot drift: only the drawing and interactive layers (plots/, widgets/) are left
+# out, so an edit anywhere on the training path, data reading included, makes every cached run stale.
+CODE_FILES = ("*.py", "data/*.py", "model/*.py", "training/*.py", "experiments/*.py")
+NOT_ON_THE_TRAINING_PATH = ("plots", "widgets")
 STALE_SECONDS = 600              # leftover temporary folders older than this are removed
 FILES = ("result.json", "history.csv", "params.npz")
 

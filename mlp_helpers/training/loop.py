@@ -73,6 +73,7 @@ def fit(model, optimizer, data, *, epochs=100, batch_size=128, penalty=None, pat
     n_inputs, n_classes = model.layer_sizes[0], model.layer_sizes[-1]
     x_train, y_train = check_labelled_arrays("training", data.x_train, data.y_train, n_inputs, n_classes, model.dtype)
     x_val, y_val = check_labelled_arrays("validation", data.x_val, data.y_val, n_inputs, n_classes, model.dtype)
+    y_train, y_val = class_indices("training", y_train), class_indices("validation", y_val)
     penalty = make_penalty(penalty)
     schedule = schedule or make_schedule("constant", optimizer.lr)
     rng = np.random.default_rng(seed)
@@ -139,6 +140,17 @@ def run_epoch(model, optimizer, x, y, batch_size, penalty, lr, rng, augment=None
         loss_sum += result.data_loss * len(rows)
         correct += int(np.count_nonzero(result.logits.argmax(axis=1) == yb))
     return loss_sum / n, correct / n
+
+
+def class_indices(split, y):
+    """Labels as class indices (N,): one-hot rows (N, C) become their argmax; soft targets are refused,
+    since an epoch's accuracy and early stopping need one class per image."""
+    if y.ndim == 1:
+        return y
+    if not (np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()):
+        raise ValueError(f"the {split} split's labels are (N, C) rows that are not one-hot: fit needs one class "
+                         "per image (integer labels, or one-hot rows)")
+    return y.argmax(axis=1)
 
 
 def check_divergence(val_loss, initial_loss, lr, epoch):
