@@ -407,3 +407,9 @@ def test_one_hot_labels_train_like_integer_labels_and_soft_targets_are_refused(b
     soft = SimpleNamespace(**{**vars(one_hot), "y_train": np.full((len(blobs.y_train), 3), 1 / 3)})
     with pytest.raises(ValueError, match="training split's labels are .* not one-hot"):
         fit_three_classes(soft, 1)
+
+
+def test_a_penalty_too_strong_for_the_step_is_named_as_the_cause(blobs):
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="penalty is most likely too strong"):
+        _, result = train(blobs, epochs=3, penalty=make_penalty("l2", 1000.0), lr=0.01)
+    assert result.stop_reason == "diverged" and "lambda = 10" in result.message

@@ -366,3 +366,8 @@ def test_the_conventions_switch_trains_under_the_reports_likely_conventions(monk
     assert "report's likely conventions" in ex.describe()
     ex.set(conventions="described")                        # back: from the cache, no new data
     assert ex.events[-1][0] == "cached" and len(loaded) == 1
+
+
+def test_an_explorer_without_data_names_what_it_needs():
+    with pytest.raises(ValueError, match=r"TrainingExplorer needs a dataset .* got NoneType: pass experiments"):
+        TrainingExplorer(None)

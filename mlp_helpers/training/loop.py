@@ -91,7 +91,7 @@ def fit(model, optimizer, data, *, epochs=100, batch_size=128, penalty=None, pat
                                               rng, augment, order=fixed_order)
             val_loss, val_acc = model.evaluate(x_val, y_val)
             rows.append((epoch, train_loss, train_acc, val_loss, val_acc, lr, time.perf_counter() - t0))
-            check_divergence(val_loss, initial_loss, lr, epoch)
+            check_divergence(val_loss, initial_loss, lr, epoch, penalty)
             stop = stopper.update(epoch, {"val_loss": val_loss, "val_acc": val_acc}, model)
             bar.set_postfix(val_loss=f"{val_loss:.3f}", val_acc=f"{val_acc:.3f}")
             if callback is not None:
@@ -135,7 +135,7 @@ def run_epoch(model, optimizer, x, y, batch_size, penalty, lr, rng, augment=None
             augment(xb, rng)
         result = model.loss_and_gradients(xb, yb, penalty)
         if not math.isfinite(result.loss):
-            raise Diverged(divergence_message(result.loss, lr))
+            raise Diverged(divergence_message(result.loss, lr, penalty=penalty))
         optimizer.step(model.params, result.grads, lr)
         loss_sum += result.data_loss * len(rows)
         correct += int(np.count_nonzero(result.logits.argmax(axis=1) == yb))
@@ -153,16 +153,23 @@ def class_indices(split, y):
     return y.argmax(axis=1)
 
 
-def check_divergence(val_loss, initial_loss, lr, epoch):
+def check_divergence(val_loss, initial_loss, lr, epoch, penalty=None):
     """Diverged: a non-finite validation loss, or 10x the untrained network's (at least 10)."""
     if not math.isfinite(val_loss) or val_loss > 10 * max(initial_loss, 1.0):
-        raise Diverged(divergence_message(val_loss, lr, epoch))
+        raise Diverged(divergence_message(val_loss, lr, epoch, penalty))
 
 
-def divergence_message(loss, lr, epoch=None):
+def divergence_message(loss, lr, epoch=None, penalty=None):
+    """What went wrong and what to try. The penalty's own step on a weight is about lr * lambda (times 2
+    for L2); once that is not small, the penalty overshoots zero by itself, whatever the data do."""
     when = f" in epoch {epoch}" if epoch else ""
-    return (f"training diverged{when} (loss = {loss:.4g}). The learning rate {lr:g} is most likely "
-            f"too high for this model: try {lr / 10:g}. Training stopped; the model keeps its best "
+    lam = getattr(penalty, "lam", 0.0) or 0.0
+    if lr * lam >= 0.5:
+        cause = (f"The penalty is most likely too strong for this learning rate: its own step lr x lambda = "
+                 f"{lr * lam:g} is not small. Try lambda = {lam / 100:g}.")
+    else:
+        cause = f"The learning rate {lr:g} is most likely too high for this model: try {lr / 10:g}."
+    return (f"training diverged{when} (loss = {loss:.4g}). {cause} Training stopped; the model keeps its best "
             "weights so far (never worse than the initial ones).")
 
 

@@ -43,6 +43,9 @@ class TrainingExplorer:
 
     def __init__(self, data, base=None, controls=("lr", "momentum"), epochs=15, patience=None, title=None,
                  loss_range=(0.0, 3.5), acc_range=(0.0, 1.0), recent=3, background=None):
+        if not all(hasattr(data, f"{part}_{split}") for part in "xy" for split in ("train", "val")):
+            raise ValueError(f"TrainingExplorer needs a dataset (x_train, y_train, x_val, y_val), got "
+                             f"{type(data).__name__}: pass experiments.explorer_dataset()")
         unknown = set(controls) - set(CONTROLS)
         if unknown:
             raise ValueError(f"unknown controls {sorted(unknown)}; choose from {sorted(CONTROLS)}")
