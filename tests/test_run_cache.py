@@ -103,6 +103,7 @@ def test_the_entry_stores_its_full_key_and_a_mismatch_is_retrained(data_source, 
     assert summary["key"]["data"] == "fingerprint-A"
     summary["key"]["data"] = "fingerprint-Z"               # e.g. copied in from another machine
     (folder / "result.json").write_text(json.dumps(summary))
+    resign(folder)                                          # a consistent entry, made with another key
     again = go(tmp_path)
     assert not again.cached
     err = capsys.readouterr().err
@@ -110,11 +111,41 @@ def test_the_entry_stores_its_full_key_and_a_mismatch_is_retrained(data_source, 
     assert go(tmp_path).cached                              # the retrained run replaced the entry
 
 
+def resign(folder):
+    """Recompute an entry's checksums after a test changed its files on purpose."""
+    summary = json.loads((folder / "result.json").read_text())
+    summary["checksums"] = {name: run_cache.checksum((folder / name).read_bytes())
+                            for name in ("history.csv", "params.npz")}
+    summary["checksums"]["summary"] = run_cache.summary_checksum(summary)
+    (folder / "result.json").write_text(json.dumps(summary))
+
+
+@pytest.mark.parametrize("edit", ["test_acc", "history", "params"])
+def test_a_hand_edited_entry_is_not_trusted(data_source, tmp_path, capsys, edit):
+    first = go(tmp_path)
+    folder = only_entry(tmp_path)
+    if edit == "test_acc":
+        summary = json.loads((folder / "result.json").read_text())
+        summary["test_acc"] = 0.99
+        (folder / "result.json").write_text(json.dumps(summary))
+    elif edit == "history":
+        (folder / "history.csv").write_text((folder / "history.csv").read_text().replace("0.", "0.9", 1))
+    else:
+        with np.load(folder / "params.npz") as npz:
+            params = {k: npz[k] * 2 for k in npz.files}
+        np.savez(folder / "params.npz", **params)
+    result = go(tmp_path)
+    err = capsys.readouterr().err
+    assert not result.cached and result.test_acc == first.test_acc
+    assert "changed after the run was saved" in err and len(err.strip().splitlines()) == 1
+
+
 def test_parameters_of_the_wrong_shape_are_not_trusted(data_source, tmp_path, capsys):
     go(tmp_path)
     folder = only_entry(tmp_path)
     np.savez(folder / "params.npz", W1=np.zeros((3072, 16)), b1=np.zeros(16), W2=np.zeros((16, 10)),
              b2=np.zeros(10))
+    resign(folder)
     result = go(tmp_path)
     assert not result.cached and result.params["W1"].shape == (3072, 8)
     assert "shapes" in capsys.readouterr().err

@@ -9,8 +9,10 @@ key), ``history.csv`` and ``params.npz``. The key covers everything a run's numb
 - the scale: the quick setting's sizes (``settings.QUICK``) for a quick run, None for a full one,
 - the code: ``code_version()``, a hash of the source of every module but the plots and widgets.
 
-``load`` checks the stored key and the parameters' shapes before an entry is trusted; anything
-unreadable raises ``CacheError`` (one line naming the folder), never a zip or json traceback.
+``load`` checks the entry's checksums (SHA-256 of history.csv, params.npz and the summary, stored in
+result.json when it was saved), then ``verify`` the stored key and the parameters' shapes, before an entry
+is trusted: a hand-edited or damaged entry is a miss and is retrained. Anything unreadable raises
+``CacheError`` (one line naming the folder), never a zip or json traceback.
 ``save`` writes into a hidden temporary folder and renames it into place, so a killed process
 never leaves a half-written entry, and two processes saving the same run never crash: the first
 rename wins and the second keeps the existing entry.
@@ -18,6 +20,7 @@ rename wins and the second keeps the existing entry.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 import tempfile
@@ -32,7 +35,7 @@ import pandas as pd
 
 from .. import settings
 
-FORMAT = 2                       # bump when the layout of an entry changes
+FORMAT = 3                       # bump when the layout of an entry changes (3: checksums)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # The modules whose source may decide a run's numbers (relative to the package folder): every layer up to
 # experiments. A rule that cannot drift: only the drawing and interactive layers (plots/, widgets/) are left
@@ -100,8 +103,18 @@ def unreadable(folder, reason: str) -> CacheError:
                       "(`--force` retrains without reading the cache; deleting the folder also works)")
 
 
+def checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def summary_checksum(summary: dict) -> str:
+    """The SHA-256 of a summary (with its key) as canonical JSON, leaving out the checksums themselves."""
+    fields = {k: v for k, v in summary.items() if k != "checksums"}
+    return checksum(json.dumps(fields, sort_keys=True).encode())
+
+
 def load(folder) -> Entry:
-    """Read an entry; ``CacheError`` if a file is missing or unreadable."""
+    """Read an entry; ``CacheError`` if a file is missing, unreadable or changed since it was saved."""
     folder = Path(folder)
     missing = [f for f in FILES if not (folder / f).is_file()]
     if missing:
@@ -110,8 +123,17 @@ def load(folder) -> Entry:
         summary = json.loads((folder / "result.json").read_text())
         if not isinstance(summary, dict) or not isinstance(summary.get("key"), dict):
             raise ValueError("result.json holds no key")
-        history = pd.read_csv(folder / "history.csv")
-        with np.load(folder / "params.npz", allow_pickle=False) as npz:
+        raw = {name: (folder / name).read_bytes() for name in ("history.csv", "params.npz")}
+        stored = summary.get("checksums")
+        if not isinstance(stored, dict):
+            raise ValueError("result.json holds no checksums")
+        changed = [name for name, data in raw.items() if stored.get(name) != checksum(data)]
+        if stored.get("summary") != summary_checksum(summary):
+            changed.append("result.json")
+        if changed:
+            raise unreadable(folder, f"{', '.join(changed)} changed after the run was saved")
+        history = pd.read_csv(io.BytesIO(raw["history.csv"]))
+        with np.load(io.BytesIO(raw["params.npz"]), allow_pickle=False) as npz:
             params = {k: npz[k] for k in npz.files}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
         raise unreadable(folder, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") \
@@ -149,7 +171,10 @@ def save(folder, run_key: dict, summary: dict, history: pd.DataFrame, params: di
     try:
         history.to_csv(tmp / "history.csv", index=False)
         np.savez(tmp / "params.npz", **params)
-        (tmp / "result.json").write_text(json.dumps({**summary, "key": run_key}, indent=1))
+        record = {**summary, "key": run_key}
+        record["checksums"] = {name: checksum((tmp / name).read_bytes()) for name in ("history.csv", "params.npz")}
+        record["checksums"]["summary"] = summary_checksum(record)
+        (tmp / "result.json").write_text(json.dumps(record, indent=1))
         problem = "other processes keep replacing it"
         for _ in range(5):                    # a few attempts: others may be moving the same folder
             try:
