@@ -101,3 +101,13 @@ def test_reproduce_conventions_takes_the_run_options(monkeypatch):
     monkeypatch.setattr(study, "main", lambda **kwargs: asked.update(kwargs) or 0)
     assert cli(["reproduce-conventions", "--quick", "--jobs", "1", "--cache-dir", "somewhere"]) == 0
     assert asked["quick"] is True and asked["jobs"] == 1 and asked["cache_dir"] == "somewhere"
+
+
+def test_a_malformed_dask_address_is_one_line(capsys, monkeypatch, tmp_path):
+    pytest.importorskip("distributed")
+    from mlp_helpers.experiments import runner
+    monkeypatch.setattr(runner, "data_source", lambda config: "")      # nothing cached: it must dispatch
+    assert cli(["reproduce", "--quick", "--scheduler", "not an address", "--cache-dir", str(tmp_path),
+                "hidden_64"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: 'not an address' is not a Dask scheduler address") and "tcp://" in err[-1]

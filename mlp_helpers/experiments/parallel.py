@@ -118,6 +118,9 @@ def parallel(jobs=None, scheduler=None, preloaded=(), quick=False):
         raise ImportError("a Dask scheduler needs the dask extra: pip install -e '.[dask]'") from err
     try:
         client = Client(scheduler, timeout="20s")
+    except ValueError as err:                 # not an address at all: say so, not a traceback
+        raise ConnectionError(f"{scheduler!r} is not a Dask scheduler address ({err}); give one like "
+                              "tcp://127.0.0.1:8786") from None
     except (OSError, TimeoutError) as err:
         raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler} ({err}); is it running?") from None
     try:
