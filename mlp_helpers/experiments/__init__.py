@@ -21,6 +21,7 @@ from ..settings import QUICK, quick_mode
 from .configs import (
     ABLATION_EXPERIMENTS,
     ABLATIONS,
+    BASE_ROW,
     EVIDENCE_EXPERIMENTS,
     EXPERIMENTS,
     IMPROVED_EXPERIMENTS,
@@ -34,7 +35,7 @@ from .configs import (
     experiments_for,
 )
 from .parallel import ablation_runs, ablation_table, compare_seeds, estimate_seconds, run_many, run_seeds
-from .questions import BASE_ROW, question_names, question_runs, with_report_rule
+from .questions import question_names, question_runs, with_report_rule
 from .results import committed_results, results_table
 from .run_cache import CacheError, code_version
 from .runner import RunResult, build_model, explorer_dataset, protocol_dataset, run, train_config, train_runs

@@ -229,6 +229,8 @@ IMPROVED_EXPERIMENTS = [
              "(one seed: the time budget)", WIDE_SEEDS, **dict(L2, hidden=(1024, 512))),
 ]
 
+BASE_ROW = "momentum_b128"          # the report's base row: 128 tanh units, lr 0.01, batch 128
+
 EXPERIMENTS = {e.name: e for e in REPORT_EXPERIMENTS + REPORT_RULE_EXPERIMENTS + EVIDENCE_EXPERIMENTS
                + ABLATION_EXPERIMENTS + IMPROVED_EXPERIMENTS}
 

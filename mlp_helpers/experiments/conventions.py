@@ -19,13 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .configs import REPORT_EXPERIMENTS, REPORT_SEEDS, Config, Experiment
+from .configs import BASE_ROW, REPORT_EXPERIMENTS, REPORT_SEEDS, Config, Experiment
 from .stats import welch
 
 DESCRIBED = "described"            # the conventions the report describes, plus our stated assumptions
 REPORT_SET = "report"              # the combined set
 ALWAYS_IN_REPORT_SET = ("per_channel", "uniform_small")   # the two the outside check pointed at
-BASE_ROW = "momentum_b128"
 SLOW_ROW = "momentum_lr0.001"      # the report's second number for its base row
 PENALTY_ROWS = ("l2_1e-4", "l2_1e-2", "l1_1e-4", "l1_1e-2")
 AS_WRITTEN = {"l1": "l1_constant", "l2": "l2_half"}

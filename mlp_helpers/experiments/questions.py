@@ -6,10 +6,8 @@ its recipe, every seed, trained or loaded in one call.
 """
 from __future__ import annotations
 
-from .configs import EXPERIMENTS, REPORT_RULE_SUFFIX, experiments_for
+from .configs import BASE_ROW, EXPERIMENTS, REPORT_RULE_SUFFIX, experiments_for
 from .parallel import run_many
-
-BASE_ROW = "momentum_b128"
 
 
 def with_report_rule(names) -> list[str]:
