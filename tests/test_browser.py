@@ -47,11 +47,32 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_NAME = "explorer.ipynb"
+EPOCH_PACE = 0.25           # s added to every epoch, so a fast machine cannot finish a run between two looks
+# The test's notebook paces the explorer's training (a wait after every epoch): the tests act while a run
+# trains, and on a quiet machine a 20-epoch run on the small subset can otherwise end within 2 s.
+PACED_TRAINING = f"""
+import time
+
+from mlp_helpers.widgets import explorer as explorer_module
+
+unpaced = explorer_module.train_config
+
+
+def paced(config, data, **kwargs):
+    after_epoch = kwargs["callback"]
+
+    def callback(history):
+        after_epoch(history)
+        time.sleep({EPOCH_PACE})
+    return unpaced(config, data, **{{**kwargs, "callback": callback}})
+
+
+explorer_module.train_config = paced"""
 EPOCHS = 20                 # per explorer run: long enough to move a second slider while it trains
 NOTEBOOK_CELLS = [
     ("markdown", "# An explorer\n\nRun the cell below to use the sliders (the picture is the last plot saved)."),
     ("code", "from mlp_helpers import experiments\nfrom mlp_helpers.widgets import TrainingExplorer\n\n"
-             "data = experiments.explorer_dataset()"),
+             "data = experiments.explorer_dataset()\n" + PACED_TRAINING),
     ("code", f"explorer = TrainingExplorer(data, controls=('lr', 'momentum'), epochs={EPOCHS}, recent=2)\n"
              "explorer"),
     ("code", "import json\n\nprint(json.dumps({'events': explorer.events, 'drawn': explorer.drawn(), "
