@@ -30,7 +30,7 @@ from mlp_helpers.data import N_FEATURES
 from mlp_helpers.experiments import EXPERIMENTS
 
 N_TRAIN, N_VAL, N_CLASSES = 40_000, 10_000, 10
-TARGET_MINUTES = 25
+BUDGET_MINUTES = 25                 # the time budget a full reproduction was given
 
 
 def trainings(results: pd.DataFrame) -> pd.DataFrame:
@@ -92,8 +92,8 @@ def main(argv=None) -> int:
     total = table["floor_s"].sum()
     minutes = total / args.cores / 60
     print(f"\n{len(table)} trainings, {table['epochs'].sum()} epochs. Matrix products alone: {total:.0f} CPU s, "
-          f"so at least {minutes:.1f} min on {args.cores} cores (target {TARGET_MINUTES} min, "
-          f"{'within' if minutes <= TARGET_MINUTES else 'above'} it before any other work).")
+          f"so at least {minutes:.1f} min on {args.cores} cores (budget {BUDGET_MINUTES} min, "
+          f"{'within' if minutes <= BUDGET_MINUTES else 'above'} it before any other work).")
     return 0
 
 

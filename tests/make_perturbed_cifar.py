@@ -2,7 +2,7 @@
 
     python tests/make_perturbed_cifar.py SRC_FOLDER DEST_FOLDER [--seed N]
 
-Issue 9: the tests and notebooks must pass on any valid copy of CIFAR-10, not only on the one they
+The tests and notebooks must pass on any valid copy of CIFAR-10, not only on the one they
 were written against. CI builds this copy and runs the notebooks on it (CIFAR10_DIR=DEST_FOLDER).
 
 SRC_FOLDER holds cifar-10-batches-py/ (or is that folder); the copy goes to DEST_FOLDER/cifar-10-batches-py/.
@@ -25,7 +25,7 @@ import numpy as np
 
 from mlp_helpers.data import BATCH_FILES, BATCHES_FOLDER, read_batch
 
-SEED = 9  # the issue's number; any fixed value will do
+SEED = 9  # any fixed value will do
 CHUNK_ROWS = 1000  # images perturbed at a time, to keep the int16 temporaries small
 
 

@@ -35,4 +35,4 @@ def test_reproduce_floor_counts_a_row_and_its_twin_as_one_training(tmp_path, cap
     runs.iloc[:1].to_csv(path, index=False)
     assert bench["main"](["--results", str(path), "--cores", "2"]) == 0
     out = capsys.readouterr().out
-    assert "3072-64-10" in out and "1 trainings, 9 epochs" in out and "target 25 min" in out
+    assert "3072-64-10" in out and "1 trainings, 9 epochs" in out and "budget 25 min" in out

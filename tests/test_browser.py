@@ -595,7 +595,7 @@ def test_explorer_renders_with_its_plot_at_full_size(executed_page):
     assert src and src.startswith("data:image/png;base64,"), "the explorer shows no PNG plot below its controls"
     shown = _plot_img(explorer).evaluate("img => img.getBoundingClientRect().width / img.naturalWidth")
     NOTES.append(f"  explorer plot shown at {shown:.0%} of its width")
-    assert shown >= 0.8, f"the plot is shown at {shown:.0%} of its width (issue 11: at least 80 %)"
+    assert shown >= 0.8, f"the plot is shown at {shown:.0%} of its width (at least 80 %)"
     figure = _panel(page).locator(".jp-CodeCell").nth(FIGURE_CELL).locator(".jp-RenderedImage img").first
     inline = figure.evaluate("img => img.getBoundingClientRect().width / img.naturalWidth")
     NOTES.append(f"  inline figure (plots.plot_history) shown at {inline:.0%} of its width")
@@ -808,7 +808,7 @@ def student_notebook(lab, tmp_path_factory):
 
 def test_the_student_edition_runs_top_to_bottom_with_only_its_exercises_unfinished(
         student_notebook, lab, browser_context):
-    """Issue 8: every cell of the student edition runs in JupyterLab; the only errors are the
+    """Every cell of the student edition runs in JupyterLab; the only errors are the
     unfinished exercises' own NotImplementedError, each naming its exercise."""
     page = _open_notebook(browser_context, lab, name=student_notebook, workspace="student")
     try:

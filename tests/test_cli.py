@@ -1,4 +1,4 @@
-"""The command line (issue 9 items 4 and 5): --help lists only commands that exist, --quick/--full
+"""The command line: --help lists only commands that exist, --quick/--full
 against MLP_QUICK, and a DataError printed as one line with exit code 1."""
 import pytest
 

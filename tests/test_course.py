@@ -1,4 +1,4 @@
-"""The course kit (issue 8): the exercise helpers, and the course check that builds the student
+"""The course kit: the exercise helpers, and the course check that builds the student
 edition and autogrades three submissions (unsolved, solved, planted bugs) with nbgrader.
 
 The pipeline is course.check.course_check, the same code `make course-check` runs; it runs once on a

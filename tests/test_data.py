@@ -314,7 +314,7 @@ def test_incomplete_batches_folder(fake, data_dir):
     assert listing(folder) == ["data_batch_1"]
 
 
-# ---------------------------------------------------------------- the real cause of a failure (issue 9)
+# ---------------------------------------------------------------- the real cause of a failure ---------
 
 
 def _os_error(code):
@@ -504,7 +504,7 @@ def test_fingerprint_is_computed_once_per_process_and_folder(tmp_path):
     assert data.data_fingerprint(folder) != first
 
 
-# ---------------------------------------------------------------- a second, perturbed copy (issue 9)
+# ---------------------------------------------------------------- a second, perturbed copy ---------
 
 PERTURB_SCRIPT = Path(__file__).with_name("make_perturbed_cifar.py")
 

@@ -148,7 +148,7 @@ def test_the_same_config_under_another_name_reuses_the_cached_run(fake_data, tmp
     assert experiments.results_table([second]).iloc[0]["report_acc_%"] == 50.0
 
 
-# ---- issue 9 item 6: the data note describes the data actually used ---------------------------
+# ---- the data note describes the data actually used -----------------------------------------
 def test_the_data_note_names_the_folder_the_fingerprint_and_its_provenance(tmp_path):
     copy = tmp_path / "my_cifar_copy"
     (copy / "cifar-10-batches-py").mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""Issue 10 item 4: independent runs in parallel through joblib, locally or on a Dask cluster, with the
+"""Independent runs in parallel through joblib, locally or on a Dask cluster, with the
 same numbers however they ran. These use the real quick subset of CIFAR-10 (skipped without it) and
 start worker processes, so they take about a minute."""
 import numpy as np

@@ -48,7 +48,7 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 
 
 def test_notebooks_store_what_jupyterlab_would_write_and_no_machine_paths():
-    """Issue 9: opening a notebook must not mark it modified (its kernelspec is JupyterLab's own),
+    """Opening a notebook must not mark it modified (its kernelspec is JupyterLab's own),
     and no saved output shows a path of the machine that ran it."""
     import json
 

@@ -1,4 +1,4 @@
-"""``reproduce`` (issue 9 items 3, 5 and 6; issue 10): only a full-scale run of every experiment writes
+"""``reproduce``: only a full-scale run of every experiment writes
 the committed results/ and figures/; "(cached)" means from the run cache; results.md describes the data
 actually used and gives every experiment's seeds, intervals and ablations. The runs themselves are
 faked: these tests are about what is written where."""

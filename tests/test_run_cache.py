@@ -1,4 +1,4 @@
-"""The run cache (issue 9 items 1 and 5): an entry is reused only if its configuration, data,
+"""The run cache: an entry is reused only if its configuration, data,
 scale and code all match; corrupt, stale or half-saved entries never crash a run; two processes
 saving the same run never crash."""
 import json
@@ -270,7 +270,7 @@ def test_a_dataset_without_a_fingerprint_is_never_cached(monkeypatch, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-# ---- issue 10 item 5: a cache hit is cheap ------------------------------------------------------------
+# ---- a cache hit is cheap ----------------------------------------------------------------------------
 def test_a_cache_hit_never_loads_the_dataset(data_source, tmp_path, monkeypatch):
     first = go(tmp_path)
 

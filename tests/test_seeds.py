@@ -1,4 +1,4 @@
-"""Issue 10: seeds and intervals, the report's stopping rule, ablation chains, the progress bar.
+"""Seeds and intervals, the report's stopping rule, ablation chains, the progress bar.
 
 Runs here are tiny (synthetic data, or a fake training step) so the whole file takes seconds; the
 parallel and Dask paths on real quick data are in test_parallel.py."""

@@ -142,7 +142,7 @@ def test_validation_loss_explosion_counts_as_divergence():
 
 
 def test_an_exploded_first_epoch_is_judged_against_the_untrained_network(blob_maker):
-    """Issue 9.2: the first epoch's exploded-but-finite weights must not become "best"; the
+    """The first epoch's exploded-but-finite weights must not become "best"; the
     divergence threshold comes from the loss before training, and the restored weights are the
     initial ones."""
     data = blob_maker(n_features=200, spread=3.0)
@@ -278,7 +278,7 @@ def no_step_optimizer():
     (lambda d: d.x_val.__setitem__((0, 0), np.inf), "validation split's inputs contain NaN or infinite"),
 ])
 def test_fit_checks_every_split_before_the_first_step(blob_maker, change, problem):
-    """Issue 9.5: a longer y used to train silently on misaligned pairs, a shorter one ended in a
+    """A longer y used to train silently on misaligned pairs, a shorter one ended in a
     bare IndexError, and bad validation data surfaced only after a whole epoch."""
     data = blob_maker()
     change(data)
