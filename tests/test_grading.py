@@ -73,18 +73,24 @@ def _make_class(folder):
     _write(nb, folder / "noisy" / "01_toy.ipynb")
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """The class above, graded once through `make grade`'s entry point; its output and results."""
-    tmp = tmp_path_factory.mktemp("grading")
-    _make_class(tmp / "class-a")
+def _grade_class(tmp, name):
+    """`make grade`'s entry point on the class folder tmp/name, with the fixture course; (status, output)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(course.grade, "GRADE_ROOT", tmp / "grade")
         patch.setattr(course.grade, "NOTEBOOKS", FIXTURE)
         patch.setattr(course.grade, "require_data", lambda: None)
         out = io.StringIO()
         with redirect_stdout(out):
-            status = course.grade.main([str(tmp / "class-a")])
+            status = course.grade.main([str(tmp / name)])
+    return status, out
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The class above, graded once through `make grade`'s entry point; its output and results."""
+    tmp = tmp_path_factory.mktemp("grading")
+    _make_class(tmp / "class-a")
+    status, out = _grade_class(tmp, "class-a")
     folder = tmp / "grade" / "class-a"
     with open(folder / "exercises.csv", newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
@@ -164,13 +170,8 @@ def test_a_deleted_test_cell_is_restored_and_reported(graded):
 def test_each_class_is_graded_into_its_own_folder(graded):
     tmp = graded["tmp"]
     (tmp / "class-b" / "carol").mkdir(parents=True)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(course.grade, "GRADE_ROOT", tmp / "grade")
-        patch.setattr(course.grade, "NOTEBOOKS", FIXTURE)
-        patch.setattr(course.grade, "require_data", lambda: None)
-        out = io.StringIO()
-        with redirect_stdout(out):
-            assert course.grade.main([str(tmp / "class-b")]) == 0
+    status, out = _grade_class(tmp, "class-b")
+    assert status == 0
     assert str(tmp / "grade" / "class-b") in out.getvalue()               # says where
     assert (tmp / "grade" / "class-b" / "exercises.csv").is_file()
     assert (graded["folder"] / "feedback" / "good" / ASSIGNMENT / "01_toy.html").is_file()     # class-a kept

@@ -18,6 +18,7 @@ twelve rows and its base row at lr 0.001 ("around 38 %"). ``study_stages`` lists
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from statistics import fmean
 
 from .configs import BASE_ROW, REPORT_EXPERIMENTS, REPORT_SEEDS, Config, Experiment
 from .stats import welch
@@ -114,8 +115,7 @@ def shift(described: list[float], changed: list[float], report: float) -> str:
     _, low, high = welch(changed, described)
     if not low > 0 and not high < 0:
         return "none"
-    mean = lambda values: sum(values) / len(values)  # noqa: E731
-    return "toward" if abs(mean(changed) - report) < abs(mean(described) - report) else "away"
+    return "toward" if abs(fmean(changed) - report) < abs(fmean(described) - report) else "away"
 
 
 def joins(name: str, verdicts: list[str]) -> bool:

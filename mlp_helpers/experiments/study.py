@@ -17,11 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from .. import settings
-from .conventions import DESCRIBED, combined_runs, described_runs, report_set, single_runs, supported
+from .conventions import DESCRIBED, combined_runs, described_runs, report_set, single_runs
 from .parallel import run_many
 from .results import results_table
-from .study_tables import study_markdown
-from .tables import STUDY_BEGIN, STUDY_END, write_atomically
+from .study_tables import joined_from, study_markdown
+from .tables import STUDY_BEGIN, STUDY_END, split_study_section, write_atomically
 
 
 def run_stage(label, experiments, **kwargs) -> list:
@@ -30,19 +30,12 @@ def run_stage(label, experiments, **kwargs) -> list:
     return run_many(items, **kwargs)
 
 
-def accuracies_of(results):
-    by_name = {}
-    for r in results:
-        by_name.setdefault(r.name, []).append(100 * r.test_acc)
-    return lambda name: by_name[name]
-
-
 def main(*, quick=False, jobs=None, scheduler=None, cache_dir=None, force=False, progress=True) -> int:
     kwargs = dict(jobs=jobs or os.cpu_count() or 1, scheduler=scheduler, quick=quick, cache_dir=cache_dir,
                   force=force, progress=progress)
     start = time.perf_counter()
     singles = run_stage("stage 1, each convention alone", single_runs(), **kwargs)
-    joined = supported(accuracies_of(singles))
+    joined = joined_from(results_table(singles))
     print(f"the registered rule adds {', '.join(joined) or 'no optional convention'}; the report set is "
           f"{' + '.join(report_set(joined))}", flush=True)
     combined = run_stage("stage 2, the report conventions", combined_runs(joined), **kwargs)
@@ -71,8 +64,5 @@ def merge_into(out: Path, table: pd.DataFrame, text: str) -> None:
     merged = pd.concat([kept, table[old.columns.intersection(table.columns, sort=False)]], ignore_index=True)
     write_atomically(csv, merged.to_csv(index=False))
     md = out / "results.md"
-    before = md.read_text() if md.is_file() else ""
-    if STUDY_BEGIN in before and STUDY_END in before:
-        head, rest = before.split(STUDY_BEGIN, 1)
-        before = head.rstrip() + "\n\n" + rest.split(STUDY_END, 1)[1].lstrip()
+    before = split_study_section(md.read_text())[0] if md.is_file() else ""
     write_atomically(md, before.rstrip() + f"\n\n{STUDY_BEGIN}\n{text.strip()}\n{STUDY_END}\n")

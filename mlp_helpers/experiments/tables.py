@@ -116,10 +116,20 @@ def with_study_kept(out, table, text):
         if "kind" in old:
             study = old[(old["kind"] == STUDY_KIND) & ~old["experiment"].isin(table["experiment"])]
             table = pd.concat([table, study[study.columns.intersection(table.columns)]], ignore_index=True)
-    if md.is_file() and STUDY_BEGIN in (before := md.read_text()) and STUDY_END in before:
-        section = STUDY_BEGIN + before.split(STUDY_BEGIN, 1)[1].split(STUDY_END, 1)[0] + STUDY_END
+    section = split_study_section(md.read_text())[1] if md.is_file() else ""
+    if section:
         text = text.rstrip() + "\n\n" + section + "\n"
     return table, text
+
+
+def split_study_section(text) -> tuple[str, str]:
+    """(``text`` without the conventions study's marked section, that section with its markers, or "")."""
+    if STUDY_BEGIN not in text or STUDY_END not in text:
+        return text, ""
+    head, rest = text.split(STUDY_BEGIN, 1)
+    inside, tail = rest.split(STUDY_END, 1)
+    rest_of_text = head.rstrip() + ("\n\n" + tail.lstrip() if tail.strip() else "\n")
+    return rest_of_text, STUDY_BEGIN + inside + STUDY_END
 
 
 def write_atomically(path: Path, text: str) -> None:
