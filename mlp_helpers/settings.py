@@ -28,7 +28,8 @@ QUICK = {"n_per_class": 100, "n_eval_per_class": 50, "max_epochs": 6}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
 
-def _switch(name: str) -> bool:
+def switch(name: str) -> bool:
+    """An on/off environment variable: 1, true, yes, on / 0, false, no, off or unset; else a one-line error."""
     value = os.environ.get(name, "").strip().lower()
     if value not in _TRUE | _FALSE:
         raise ValueError(f"{name}={os.environ[name]!r} is neither on (1, true, yes, on) "
@@ -38,12 +39,12 @@ def _switch(name: str) -> bool:
 
 def quick_mode(flag: bool | None = None) -> bool:
     """True for the small, fast setting: ``flag`` if given, else ``MLP_QUICK``, else False."""
-    return bool(flag) if flag is not None else _switch(QUICK_ENV)
+    return bool(flag) if flag is not None else switch(QUICK_ENV)
 
 
 def grading_mode() -> bool:
     """True while the course kit grades submissions (``MLP_GRADING``): skip explorers and figures."""
-    return _switch(GRADING_ENV)
+    return switch(GRADING_ENV)
 
 
 def figures_dir(quick: bool | None = None) -> Path:

@@ -28,7 +28,7 @@ from ..model.penalties import make_penalty
 from ..training.loop import fit
 from ..training.optim import SGD
 from ..training.schedules import make_schedule
-from . import run_cache
+from . import published, run_cache
 from .configs import Experiment, as_experiment
 from .stopping import Jointly, make_stopper
 
@@ -123,8 +123,9 @@ def train_config(config, data, *, epochs=None, progress=True, callback=None, ear
 # -------------------------------------------------------------------- run ---
 @dataclass
 class RunResult:
-    """One finished run. ``cached`` is True when it came from the run cache rather than training
-    in this call; ``data_source`` is the fingerprint of the CIFAR-10 copy it used."""
+    """One finished run. ``cached`` is True when it came from the run cache or the published runs
+    rather than training in this call (``published`` says which); ``data_source`` is the fingerprint of
+    the CIFAR-10 copy it used."""
     experiment: Experiment
     history: pd.DataFrame
     best_epoch: int
@@ -137,6 +138,7 @@ class RunResult:
     cached: bool = False
     data_source: str = ""
     cpu_seconds: float = math.nan        # CPU time of the training (a joint run's, shared by epochs)
+    published: bool = False              # from the project's published runs (``published.py``)
 
     @property
     def name(self):
@@ -162,6 +164,9 @@ class RunResult:
 
     def model(self) -> MLP:
         """The trained network (best weights)."""
+        if not self.params:
+            raise ValueError(f"the published run {self.name} seed {self.seed} ships without weights; "
+                             "train it with run(..., force=True) to get its model")
         last = len(self.config.hidden) + 1
         net = build_model(self.config, self.params["W1"].shape[0], self.params[f"b{last}"].shape[-1])
         net.set_params(self.params)
@@ -208,8 +213,15 @@ def finish(experiment, model, data, quick, history, best_epoch, stop_reason, sec
 
 
 def lookup(experiment, *, quick, cache_dir) -> RunResult | None:
-    """The cached run of ``experiment`` (None on a miss). Loads no data: the key needs only the
-    copy's fingerprint, the quick sizes, the config and the code version."""
+    """The published run of ``experiment`` at full scale (unless ``published.use(False)``), else its
+    cached run, else None. Loads no data: the cache key needs only the copy's fingerprint, the quick
+    sizes, the config and the code version."""
+    if not quick and (shipped := published.find(experiment.config)) is not None:
+        s = shipped.summary
+        return RunResult(experiment, shipped.history, int(s["best_epoch"]), s["stop_reason"],
+                         float(s["test_loss"]), float(s["test_acc"]), float(s["run_seconds"]), False,
+                         shipped.params, cached=True, data_source=s["data"],
+                         cpu_seconds=float(s["run_cpu_seconds"]), published=True)
     source = data_source(experiment.config)
     if not source:
         return None

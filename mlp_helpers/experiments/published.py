@@ -1,0 +1,139 @@
+"""The published runs: every full-scale run of ``make reproduce`` and ``make reproduce-conventions``,
+shipped with the project so that a notebook shows many seeds in seconds instead of hours.
+
+``results/histories.csv.gz`` holds one row per epoch of every run, with the run's summary repeated on
+each row: its configuration (JSON), seed, best epoch, stop reason, test loss and accuracy, and the data
+fingerprint and code version that made it. ``results/weights/`` holds the weights of the few runs whose
+figures need them (seed 0 of the experiments in ``WEIGHTS_FOR``).
+
+A published run is found by its whole configuration, seed included, and only at full scale. It is the
+project's result on the project's copy of CIFAR-10, not a cache of yours: ``use(False)`` (or
+``MLP_RETRAIN=1``) trains every run on your own copy instead.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .. import settings
+from .run_cache import code_version
+
+HISTORIES = settings.RESULTS_DIR / "histories.csv.gz"
+WEIGHTS_DIR = settings.RESULTS_DIR / "weights"
+RETRAIN_ENV = "MLP_RETRAIN"
+# The runs whose weights a notebook reads (seed 0 only): first-layer weights under each penalty (04),
+# hidden units' saturation under each activation (05), the best report topology's filters (06).
+WEIGHTS_FOR = ("momentum_b128", "l2_1e-4", "l2_1e-2", "l1_1e-4", "l1_1e-2", "sigmoid", "relu", "relu_he",
+               "activations_improved", "hidden_64", "hidden_256", "two_layers_64", "two_layers_128")
+RUN_COLUMNS = ["experiment", "config", "best_epoch", "stop_reason", "test_loss", "test_acc",
+               "run_seconds", "run_cpu_seconds", "data", "code"]
+
+_use: bool | None = None
+
+
+class PublishedRun(NamedTuple):
+    """One published run: its per-epoch ``history``, its ``summary`` (the RUN_COLUMNS) and its weights
+    (an empty dict unless shipped)."""
+    history: pd.DataFrame
+    summary: dict
+    params: dict
+
+
+def use(flag: bool | None = True) -> None:
+    """Serve published runs (True), train everything on your copy (False), or follow ``MLP_RETRAIN`` (None)."""
+    global _use
+    _use = flag
+
+
+def in_use() -> bool:
+    """Whether ``run`` and ``run_many`` may answer a full-scale run from the published ones."""
+    return _use if _use is not None else not settings.switch(RETRAIN_ENV)
+
+
+def config_key(config) -> str:
+    """The text a published run is found by: every hyperparameter, the seed included."""
+    return json.dumps(config.as_dict(), sort_keys=True)
+
+
+@cache
+def _runs(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    table = pd.read_csv(path, dtype={"data": str, "code": str})
+    history_columns = [c for c in table.columns if c not in RUN_COLUMNS]
+    runs = {}
+    for key, rows in table.groupby("config", sort=False):
+        summary = rows.iloc[0][RUN_COLUMNS].to_dict()
+        runs[key] = (rows[history_columns].reset_index(drop=True), summary)
+    return runs
+
+
+def weights_path(config, folder=None) -> Path:
+    digest = hashlib.sha1(config_key(config).encode()).hexdigest()[:16]
+    return Path(WEIGHTS_DIR if folder is None else folder) / f"{digest}.npz"
+
+
+def find(config, path=None) -> PublishedRun | None:
+    """The published run of exactly ``config`` (None if there is none, or if published runs are off)."""
+    if not in_use():
+        return None
+    found = _runs(Path(HISTORIES if path is None else path)).get(config_key(config))
+    if found is None:
+        return None
+    history, summary = found
+    weights = weights_path(config, None if path is None else Path(path).parent / "weights")
+    params = dict(np.load(weights)) if weights.is_file() else {}
+    return PublishedRun(history.copy(), dict(summary), params)
+
+
+def write(results, path=None) -> Path:
+    """Publish full-scale ``results`` (RunResults): their histories into ``path`` (default
+    ``results/histories.csv.gz``, replaced atomically) and the weights of seed 0 of ``WEIGHTS_FOR``."""
+    path = Path(HISTORIES if path is None else path)
+    frames, weights = [], path.parent / "weights"
+    for r in sorted(results, key=lambda r: (r.name, r.seed, config_key(r.config))):
+        if r.quick:
+            raise ValueError(f"{r.name} seed {r.seed} is a quick run; only full-scale runs are published")
+        frame = r.history.copy()
+        for column, value in zip(RUN_COLUMNS, (r.name, config_key(r.config), r.best_epoch, r.stop_reason,
+                                               r.test_loss, r.test_acc, r.seconds, r.cpu_seconds,
+                                               r.data_source, getattr(r, "code", None) or code_version())):
+            frame.insert(RUN_COLUMNS.index(column), column, value)
+        frames.append(frame)
+        if r.name in WEIGHTS_FOR and r.seed == 0 and r.params:
+            weights.mkdir(parents=True, exist_ok=True)
+            _atomic(weights_path(r.config, weights), lambda f, p=r.params: np.savez_compressed(f, **p))
+    table = pd.concat(frames, ignore_index=True).drop_duplicates(["config", "epoch"])
+    _atomic(path, lambda f: f.write(_gzipped_csv(table)))
+    _runs.cache_clear()
+    return path
+
+
+def _gzipped_csv(table) -> bytes:
+    text = io.StringIO()
+    table.to_csv(text, index=False, float_format="%.6g")
+    return gzip.compress(text.getvalue().encode(), mtime=0)      # mtime 0: the same runs give the same bytes
+
+
+def _atomic(path: Path, write_to) -> None:
+    """Write through a temporary file in the same folder, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            write_to(f)
+        os.chmod(temporary, 0o644)                  # mkstemp makes it private; a published file is not
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
