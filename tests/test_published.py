@@ -113,3 +113,11 @@ def test_the_shipped_runs_are_the_committed_table(monkeypatch):
         assert found is not None, (row.experiment, row.conventions, row.seed)
         assert round(100 * found.summary["test_acc"], 2) == pytest.approx(row.test_acc_pct, abs=0.006)
         assert len(found.history) == row.epochs_run and found.summary["best_epoch"] == row.best_epoch
+
+
+def test_publishing_more_runs_keeps_the_others(shelf):
+    path, runs = shelf
+    published.write([fake_run("l1_1e-2", seed=0, acc=0.45), fake_run(seed=1, acc=0.39)], path)
+    assert published.find(runs[0].config).summary["test_acc"] == pytest.approx(0.4321)       # kept
+    assert published.find(runs[1].config).summary["test_acc"] == pytest.approx(0.39)         # replaced
+    assert published.find(EXPERIMENTS["l1_1e-2"].with_seed(0).config).summary["test_acc"] == pytest.approx(0.45)

@@ -97,8 +97,9 @@ def find(config, path=None) -> PublishedRun | None:
 
 
 def write(results, path=None) -> Path:
-    """Publish full-scale ``results`` (RunResults): their histories into ``path`` (default
-    ``results/histories.csv.gz``, replaced atomically) and the weights of seed 0 of ``WEIGHTS_FOR``."""
+    """Publish full-scale ``results`` (RunResults) into ``path`` (default ``results/histories.csv.gz``,
+    replaced atomically), keeping the published runs of other configurations (so ``make reproduce`` and
+    ``make reproduce-conventions`` each add theirs), and the weights of seed 0 of ``WEIGHTS_FOR``."""
     path = Path(HISTORIES if path is None else path)
     frames, weights = [], path.parent / "weights"
     for r in sorted(results, key=lambda r: (r.name, r.seed, config_key(r.config))):
@@ -114,6 +115,10 @@ def write(results, path=None) -> Path:
             weights.mkdir(parents=True, exist_ok=True)
             _atomic(weights_path(r.config, weights), lambda f, p=r.params: np.savez_compressed(f, **p))
     table = pd.concat(frames, ignore_index=True).drop_duplicates(["config", "epoch"])
+    if path.is_file():
+        kept = pd.read_csv(path, dtype={"data": str, "code": str})
+        table = pd.concat([kept[~kept["config"].isin(table["config"])], table], ignore_index=True)
+    table = table.sort_values(["experiment", "config", "epoch"], kind="stable")
     _atomic(path, lambda f: f.write(_gzipped_csv(table)))
     _runs.cache_clear()
     return path
