@@ -121,3 +121,12 @@ def test_publishing_more_runs_keeps_the_others(shelf):
     assert published.find(runs[0].config).summary["test_acc"] == pytest.approx(0.4321)       # kept
     assert published.find(runs[1].config).summary["test_acc"] == pytest.approx(0.39)         # replaced
     assert published.find(EXPERIMENTS["l1_1e-2"].with_seed(0).config).summary["test_acc"] == pytest.approx(0.45)
+
+
+def test_the_setting_line_says_where_runs_come_from(monkeypatch, capsys):
+    monkeypatch.setenv("MLP_QUICK", "0")
+    assert "load from the published results" in published.setting(retrain=False) and published.in_use()
+    assert "RETRAIN is on" in published.setting(retrain=True) and not published.in_use()
+    monkeypatch.setenv("MLP_QUICK", "1")
+    assert "QUICK" in published.setting()
+    published.use(None)
