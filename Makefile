@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,course,dask]"
+	$(BIN)/python -m pip install --quiet -e ".[lab,test,course,dask]"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -57,7 +57,7 @@ lint: install
 
 # The course kit (docs/instructors.md): student edition, class grading, the three-submission check.
 course-install: install
-	@$(BIN)/python -c "import nbgrader" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,course]"
+	@$(BIN)/python -c "import nbgrader" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[lab,test,course]"
 
 student: course-install
 	$(BIN)/python -m course.student
