@@ -10,6 +10,7 @@ import functools
 import hashlib
 import http.server
 import io
+import json
 import os
 import pickle
 import shutil
@@ -28,7 +29,7 @@ import numpy as np
 import pytest
 
 from mlp_helpers import data, settings
-from mlp_helpers.data import cifar10, dataset, normalisation
+from mlp_helpers.data import cifar10, dataset, fingerprint, normalisation
 
 REAL_ENV = os.environ.get(data.ENV_VAR)  # read before any test changes the environment
 N_PER_TRAIN_BATCH, N_TEST = 40, 40
@@ -495,13 +496,130 @@ def test_fingerprint_tells_copies_apart_by_their_pixels(tmp_path):
         data.data_fingerprint(tmp_path)
 
 
-def test_fingerprint_is_computed_once_per_process_and_folder(tmp_path):
-    folder = _layout_like_a_batch(tmp_path / data.BATCHES_FOLDER)
-    first = data.data_fingerprint(folder)
-    (folder / "test_batch").write_bytes(b"changed")
-    assert data.data_fingerprint(folder) == first  # memoised: the file is not read again
+def _official_like_copy(folder, rows=None):
+    """Six pickled batches in the official format; `rows` {file name: images} overrides the tiny default."""
+    rows = rows or {}
+    pickled = {name: py2_pickle(fake_batch(rows.get(name, N_PER_TRAIN_BATCH), seed=k))
+               for k, name in enumerate(data.BATCH_FILES)}
+    pickled["batches.meta"] = py2_pickle({b"label_names": [n.encode() for n in data.CLASS_NAMES]})
+    return write_folder(folder, pickled)
+
+
+def _sampled_windows(size, windows=16, width=8192):
+    """Byte ranges a sampling fingerprint would read: `windows` evenly spaced ones of `width` bytes."""
+    last = max(size - width, 0)
+    return [(k * last // (windows - 1), k * last // (windows - 1) + width) for k in range(windows)]
+
+
+def test_every_pixel_byte_counts_even_outside_sampled_windows(tmp_path):
+    original = _official_like_copy(tmp_path / "a" / data.BATCHES_FOLDER, rows={"data_batch_3": 2000})
+    copy = tmp_path / "b"
+    shutil.copytree(original, copy)
+    content = bytearray((copy / "data_batch_3").read_bytes())
+    pixels = _raw_batch(original / "data_batch_3")[b"data"].tobytes()
+    start = bytes(content).find(pixels)
+    assert start > 0
+    sampled = np.zeros(len(content), bool)
+    for a, b in _sampled_windows(len(content)):
+        sampled[a:b] = True
+    changed = 0
+    for i in range(start, start + len(pixels)):       # +-1 on every pixel byte no window covers
+        if not sampled[i]:
+            content[i] += 1 if content[i] < 255 else -1
+            changed += 1
+    assert changed > 0.9 * len(pixels)
+    (copy / "data_batch_3").write_bytes(bytes(content))
+    assert data.data_fingerprint(copy) != data.data_fingerprint(original)
+
+
+def test_relabelled_images_make_another_copy(tmp_path):
+    original = _official_like_copy(tmp_path / "a" / data.BATCHES_FOLDER, rows={"data_batch_1": 5000})
+    copy = tmp_path / "b"
+    shutil.copytree(original, copy)
+    batch = _raw_batch(original / "data_batch_1")
+    labels = batch[b"labels"]
+    batch[b"labels"] = labels[:4200] + [(label + 1) % 10 for label in labels[4200:]]  # 800 images relabelled
+    (copy / "data_batch_1").write_bytes(py2_pickle(batch))
+    assert (copy / "data_batch_1").stat().st_size == (original / "data_batch_1").stat().st_size
+    assert data.data_fingerprint(copy) != data.data_fingerprint(original)
+    np.testing.assert_array_equal(data.load_raw_cifar10(copy).x_train, data.load_raw_cifar10(original).x_train)
+
+
+def test_batches_meta_counts_too(tmp_path):
+    original = _official_like_copy(tmp_path / "a" / data.BATCHES_FOLDER)
+    copy = tmp_path / "b"
+    shutil.copytree(original, copy)
+    (copy / "batches.meta").write_bytes(py2_pickle({b"label_names": [b"cat"] * 10}))
+    assert data.data_fingerprint(copy) != data.data_fingerprint(original)
+
+
+@pytest.fixture
+def hashing(monkeypatch):
+    """The names of the files whose bytes data_fingerprint reads from now on."""
+    read, real = [], fingerprint._sha256_of
+    monkeypatch.setattr(fingerprint, "_sha256_of", lambda path: read.append(path.name) or real(path))
     data.data_fingerprint.cache_clear()
-    assert data.data_fingerprint(folder) != first
+    return read
+
+
+def test_hashes_are_remembered_in_the_process_and_beside_the_data(tmp_path, hashing):
+    folder = _official_like_copy(tmp_path / data.BATCHES_FOLDER)
+    first = data.data_fingerprint(folder)
+    assert sorted(hashing) == sorted([*data.BATCH_FILES, "batches.meta"])
+    assert data.data_fingerprint(tmp_path) == first and len(hashing) == 7       # this process remembers
+    data.data_fingerprint.cache_clear()                                          # as a new process would
+    assert data.data_fingerprint(folder) == first and len(hashing) == 7          # the memo beside the data
+    memo = json.loads((folder / fingerprint.MEMO_NAME).read_text())
+    assert sorted(memo["files"]) == sorted([*data.BATCH_FILES, "batches.meta"])
+    assert listing(folder) == sorted([*data.BATCH_FILES, "batches.meta", fingerprint.MEMO_NAME])  # no .part left
+
+
+def test_a_remembered_hash_is_used_only_for_the_same_file_unchanged(tmp_path, hashing):
+    folder = _official_like_copy(tmp_path / "a" / data.BATCHES_FOLDER)
+    first = data.data_fingerprint(folder)
+    hashing.clear()
+    _age(folder / "data_batch_2", 60)                       # touched: hashed again, same content
+    assert data.data_fingerprint(folder) == first and hashing == ["data_batch_2"]
+    hashing.clear()
+    copy = tmp_path / "b"
+    shutil.copytree(folder, copy)                           # same sizes, times and memo; other paths and inodes
+    assert data.data_fingerprint(copy) == first and len(hashing) == 7
+    hashing.clear()
+    path = copy / "data_batch_4"
+    before = path.stat()
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 1
+    with open(path, "r+b") as f:                            # edited in place, its size and mtime put back
+        f.write(content)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_ino) == (before.st_size, before.st_ino)
+    data.data_fingerprint.cache_clear()
+    assert data.data_fingerprint(copy) != first and hashing == ["data_batch_4"]
+
+
+def test_a_damaged_memo_is_ignored_and_rewritten(tmp_path, hashing):
+    folder = _official_like_copy(tmp_path / data.BATCHES_FOLDER)
+    first = data.data_fingerprint(folder)
+    (folder / fingerprint.MEMO_NAME).write_text('{"version": 1, "files": {"data_batch_1": [')
+    data.data_fingerprint.cache_clear()
+    hashing.clear()
+    assert data.data_fingerprint(folder) == first and len(hashing) == 7
+    assert json.loads((folder / fingerprint.MEMO_NAME).read_text())["version"] == 1
+
+
+@pytest.mark.parametrize("why", ["named by CIFAR10_DIR", "read-only"])
+def test_no_memo_is_written_where_the_loader_only_reads(why, monkeypatch, tmp_path, hashing):
+    folder = _official_like_copy(tmp_path / data.BATCHES_FOLDER)
+    if why == "read-only":
+        folder.chmod(0o555)
+    else:
+        monkeypatch.setenv(data.ENV_VAR, str(tmp_path))
+    try:
+        first = data.data_fingerprint(folder)
+        assert data.data_fingerprint(folder) == first and len(hashing) == 7      # remembered in the process
+        assert fingerprint.MEMO_NAME not in listing(folder)
+    finally:
+        folder.chmod(0o755)
 
 
 # ---------------------------------------------------------------- a second, perturbed copy ---------
@@ -680,6 +798,21 @@ def test_load_dataset_on_fake_data(monkeypatch, fake, tmp_path):
     assert small.x_train.dtype == np.float64 and small.y_test.dtype == np.int64
     assert small.class_names == data.CLASS_NAMES and small.scheme == "per_channel"
     assert small.source == full.source == data.data_fingerprint(tmp_path / data.BATCHES_FOLDER)
+
+
+def test_load_dataset_returns_read_only_arrays(monkeypatch, fake, tmp_path):
+    """Datasets are shared (the experiments cache them), so an in-place edit must fail, not spread."""
+    write_folder(tmp_path / data.BATCHES_FOLDER, fake["pickled"])
+    monkeypatch.setattr(dataset, "split_train_val", functools.partial(dataset.split_train_val, n_val=100))
+    loaded = data.load_dataset("per_channel", n_per_class=4, data_dir=tmp_path)
+    for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+        assert not getattr(loaded, name).flags.writeable, name
+    with pytest.raises(ValueError, match="read-only"):
+        loaded.x_train -= loaded.x_train.mean()
+    with pytest.raises(ValueError, match="read-only"):
+        loaded.y_train[0] = 3
+    centred = loaded.x_train - loaded.x_train.mean()           # what to do instead: edit a copy
+    assert centred.flags.writeable
 
 
 @pytest.mark.parametrize("kwargs", [{"scheme": "per_pixel"}, {"n_per_class": 0}, {"n_per_class": -3},

@@ -1,14 +1,14 @@
-"""CIFAR-10 as stored: find or fetch a copy, load it once per process, and fingerprint it.
+"""CIFAR-10 as stored: find or fetch a copy, and load it once per process.
 
 Where the data comes from, in order: the folder named by $CIFAR10_DIR (read, never written to),
 <data_dir>/cifar-10-batches-py, <data_dir>/cifar-10-python.tar.gz (md5-checked, then extracted), then
 a download checked by md5. data_dir defaults to settings.DATA_DIR, the repository's data/ folder.
-The mechanics live next door: archive.py (download, extraction), batches.py (reading one file).
+The mechanics live next door: archive.py (download, extraction), batches.py (reading one file);
+fingerprint.py names a copy by its content.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 from pathlib import Path
 from typing import NamedTuple
@@ -19,16 +19,9 @@ from .. import settings
 from .archive import download_cifar10, extract_archive, manual_help, md5_of
 from .batches import read_batch
 from .errors import DataError
-from .release import ARCHIVE_NAME, BATCH_FILES, BATCHES_FOLDER, CIFAR10_MD5, CIFAR10_URL, CLASS_NAMES, ENV_VAR
+from .release import ARCHIVE_NAME, BATCH_FILES, BATCHES_FOLDER, CIFAR10_MD5, CIFAR10_URL, ENV_VAR
 
-__all__ = ["CIFAR10_URL", "CIFAR10_MD5", "ENV_VAR", "CLASS_NAMES", "ARCHIVE_NAME", "BATCHES_FOLDER", "BATCH_FILES",
-           "DataError", "locate_cifar10", "download_cifar10", "extract_archive", "read_batch", "RawCifar10",
-           "load_raw_cifar10", "data_fingerprint"]
-
-# data_fingerprint reads this many evenly spaced windows of each batch file, the first at its start
-# and the last at its end (16 x 8 KiB: 0.4 % of a 31 MB file).
-FINGERPRINT_WINDOWS = 16
-FINGERPRINT_WINDOW = 8192
+__all__ = ["locate_cifar10", "RawCifar10", "load_raw_cifar10"]
 
 
 class RawCifar10(NamedTuple):
@@ -47,7 +40,7 @@ def _missing_batches(folder: Path) -> list[str]:
     return [name for name in BATCH_FILES if not (folder / name).is_file()]
 
 
-def _batches_in(folder: Path) -> Path | None:
+def batches_in(folder: Path) -> Path | None:
     """`folder` or `folder`/cifar-10-batches-py, whichever holds all six batch files, else None."""
     for candidate in (folder, folder / BATCHES_FOLDER):
         if candidate.is_dir() and not _missing_batches(candidate):
@@ -92,7 +85,7 @@ def locate_cifar10(data_dir=None, download=True) -> Path:
 def _folder_named_by_env(value: str) -> Path:
     """The batches folder $CIFAR10_DIR names (it may name the folder or its parent); never downloads."""
     folder = Path(value).expanduser()
-    if (batches := _batches_in(folder)) is not None:
+    if (batches := batches_in(folder)) is not None:
         return batches
     problem = ("does not exist" if not folder.exists()
                else f"holds neither the batch files ({', '.join(BATCH_FILES)}) nor a {BATCHES_FOLDER} folder with them")
@@ -113,47 +106,15 @@ def _load_folder(folder: Path) -> RawCifar10:
     train = [read_batch(folder / name) for name in BATCH_FILES[:-1]]
     raw = RawCifar10(np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]),
                      *read_batch(folder / BATCH_FILES[-1]))
-    for array in raw:
-        array.flags.writeable = False
-    return raw
+    return RawCifar10(*(read_only(array) for array in raw))
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """`array` itself, marked read-only. Loaded data is shared (one RawCifar10 per process, Datasets
+    cached by the experiments), so an in-place edit (x -= x.mean()) must fail loudly rather than
+    change the data of every later run. Edit a copy instead: x = data.x_train - data.x_train.mean()."""
+    array.flags.writeable = False
+    return array
 
 
 load_raw_cifar10.cache_clear = _load_folder.cache_clear
-
-
-def data_fingerprint(folder) -> str:
-    """16 hex digits that tell copies of CIFAR-10 apart, cheaply: the same copy anywhere gives the same value.
-
-    `folder` holds the six batch files (or a cifar-10-batches-py folder with them). The digest covers
-    each file's name and size and FINGERPRINT_WINDOWS evenly spaced windows of its bytes. Reads at the
-    start and end alone would not do: a batch starts with its label list and ends with its file names,
-    so two copies whose pixels differ would agree there. Computed once per process per folder
-    (data_fingerprint.cache_clear() forgets); an edit of a few images may go unnoticed, a re-encoded,
-    noisy or re-ordered copy does not.
-    """
-    batches = _batches_in(Path(folder))
-    if batches is None:
-        raise DataError(f"{folder} holds neither the batch files ({', '.join(BATCH_FILES)}) nor a "
-                        f"{BATCHES_FOLDER} folder with them, so there is no copy to fingerprint.")
-    return _fingerprint(batches.resolve())
-
-
-@functools.cache
-def _fingerprint(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for name in BATCH_FILES:
-        try:
-            with open(folder / name, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                digest.update(f"{name} {size}\n".encode())
-                last_start = max(size - FINGERPRINT_WINDOW, 0)
-                for k in range(FINGERPRINT_WINDOWS):
-                    f.seek(k * last_start // (FINGERPRINT_WINDOWS - 1))
-                    digest.update(f.read(FINGERPRINT_WINDOW))
-        except OSError as exc:
-            raise DataError(f"Cannot read {folder / name} to fingerprint the copy ({exc}). "
-                            "Check that you can read it.") from exc
-    return digest.hexdigest()[:16]
-
-
-data_fingerprint.cache_clear = _fingerprint.cache_clear

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..validation import check_choice, check_int, check_optional_int
-from .cifar10 import data_fingerprint, load_raw_cifar10, locate_cifar10
+from .cifar10 import load_raw_cifar10, locate_cifar10, read_only
 from .errors import DataError
+from .fingerprint import data_fingerprint
 from .normalisation import NORMALISATIONS, Normaliser
 from .release import CLASS_NAMES
 
@@ -110,7 +111,8 @@ def load_dataset(scheme="per_image", n_per_class=None, n_eval_per_class=None, se
 
     n_per_class subsamples the training split; n_eval_per_class subsamples val and test and defaults to
     max(1, n_per_class // 4) when n_per_class is given. Statistics come from the training split only.
-    Returns x_* (N, 3072) arrays of `dtype` and y_* (N,) int64; source is the copy's data_fingerprint.
+    Returns read-only x_* (N, 3072) arrays of `dtype` and y_* (N,) int64 (they may be shared; edit a
+    copy); source is the copy's data_fingerprint.
     pixels(x_uint8) -> x_uint8, if given, changes every split's pixels before normalisation (a probe
     such as a JPEG re-compression), and source(fingerprint) -> str then names the changed copy.
     """
@@ -132,6 +134,8 @@ def load_dataset(scheme="per_image", n_per_class=None, n_eval_per_class=None, se
         x_tr, x_val, x_test = (pixels(x) for x in (x_tr, x_val, x_test))
     normaliser = Normaliser.fit(x_tr, scheme)
     fingerprint = data_fingerprint(folder)
-    return Dataset(normaliser.transform(x_tr, dtype), y_tr, normaliser.transform(x_val, dtype), y_val,
-                   normaliser.transform(x_test, dtype), np.array(y_test), scheme=scheme,
+    splits = (normaliser.transform(x_tr, dtype), y_tr, normaliser.transform(x_val, dtype), y_val,
+              normaliser.transform(x_test, dtype), np.array(y_test))
+    return Dataset(*(read_only(array) for array in splits), scheme=scheme,
                    source=fingerprint if source is None else source(fingerprint))
+

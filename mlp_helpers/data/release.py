@@ -1,6 +1,6 @@
 """What the official CIFAR-10 "python version" is: where it comes from, its checksum, its file names.
 
-Plain constants, imported by every other module of this package (nothing here imports anything).
+Plain constants. Nothing here imports anything, so any module of this package may import them.
 """
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
