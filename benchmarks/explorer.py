@@ -75,8 +75,8 @@ def measure(per_class, n_moves, epochs):
     ex.wait()
     construction = time.perf_counter() - start
     live_costs, layout_costs = [], []
-    ex._progress = timed(ex._progress, live_costs)
-    ex._draw = timed(ex._draw, layout_costs)
+    ex.chart.progress = timed(ex.chart.progress, live_costs)
+    ex.chart.show = timed(ex.chart.show, layout_costs)
     pictures = []
     ex.image.observe(lambda change: pictures.append((time.perf_counter(), ex.history)), names="value")
     first, first_live, uncached, visited = [], [], [], [dict(ex.values())]

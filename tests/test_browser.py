@@ -605,6 +605,8 @@ def test_explorer_renders_with_its_plot_at_full_size(executed_page):
     # In a live (trusted) session the widget is what shows, not the image kept for readers.
     cell = _panel(page).locator(".jp-CodeCell").nth(1)
     assert not cell.locator(".jp-RenderedImage").count(), "the fallback image shows next to the live explorer"
+    output = cell.locator(".jp-OutputArea").first.inner_text()
+    assert "running kernel" not in output, "the hint for a notebook without a kernel shows under a working explorer"
 
 
 def test_curves_grow_live_while_a_new_setting_trains(executed_page):

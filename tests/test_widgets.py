@@ -19,7 +19,9 @@ import pytest
 from test_experiments import tiny_data
 
 from mlp_helpers import experiments, plots
-from mlp_helpers.widgets import CONTROLS, TrainingExplorer
+from mlp_helpers.widgets import CONTROLS, LAMBDA_GRIDS, TrainingExplorer, lambda_grid
+from mlp_helpers.widgets import view as view_module
+from mlp_helpers.widgets.controls import config_of, grid
 from mlp_helpers.widgets.runner import one_blas_thread
 
 
@@ -255,6 +257,45 @@ def test_the_display_bundle_carries_the_plot_as_an_ordinary_image():
     assert saved.size == shown.size and saved.tobytes() != shown.tobytes()    # the plot, with a note on it
     assert ex.image.value == shown_before_bundle                                # the widget's picture unchanged
     assert "run this cell" in bundle["text/plain"] and "VBox" not in bundle["text/plain"]
+
+
+def test_the_kernel_hint_is_only_in_the_text_a_live_notebook_does_not_show():
+    ex = explorer(("lr",))
+    texts = [child.value for child in ex.widget.children if hasattr(child, "value") and isinstance(child.value, str)]
+    assert not any("kernel" in text for text in texts), texts            # never under a working explorer
+    bundle = ex.view.bundle(ex.describe)
+    assert "need a running kernel" in bundle["text/plain"]               # where no widget can render
+
+
+def test_while_grading_an_explorer_trains_nothing_and_says_so_in_one_line(monkeypatch):
+    from mlp_helpers.widgets import explorer as explorer_module
+    monkeypatch.setenv("MLP_GRADING", "1")
+    monkeypatch.setattr(explorer_module, "train_config", lambda *a, **k: pytest.fail("trained while grading"))
+    shown = []
+    monkeypatch.setattr(view_module, "display", lambda data, **kwargs: shown.append(data))
+    ex = explorer(("lr", "momentum"))
+    ex._ipython_display_()
+    assert shown == [{"text/plain": view_module.GRADING_LINE}]
+    assert "\n" not in view_module.GRADING_LINE and "grading" in view_module.GRADING_LINE
+    with pytest.raises(ValueError, match="needs a dataset"):            # bad arguments still say so
+        TrainingExplorer(None)
+
+
+@pytest.mark.parametrize("name", sorted(CONTROLS))
+def test_each_control_writes_and_reads_its_own_config_field(name):
+    """config() is the controls' writes in turn: each value a control can take comes back when read."""
+    spec, base = CONTROLS[name], experiments.Config(penalty="l2", lam=1e-3)
+    for value in grid(name, base):
+        assert spec.read(config_of(base, {name: value})) == value, (name, value)
+    assert config_of(base, {}) == base
+
+
+def test_lambdas_grid_has_one_home():
+    assert CONTROLS["lam"].options is lambda_grid
+    assert lambda_grid("l1") is LAMBDA_GRIDS["l1"] and lambda_grid("none") is LAMBDA_GRIDS["l2"]
+    assert grid("lam", experiments.Config(penalty="l1", lam=1e-4)) == LAMBDA_GRIDS["l1"]
+    assert config_of(experiments.Config(), {"penalty": "none", "lam": 0.1}).lam == 0.0
+    assert config_of(experiments.Config(), {"lam": 0.1, "penalty": "l2"}).lam == 0.1    # order of the dict is no matter
 
 
 def test_unknown_controls_are_clear_errors():

@@ -1,9 +1,10 @@
 """TrainingExplorer: move a slider, retrain on a small subset, watch the curves grow epoch by epoch.
 
 The curves are a PNG in an ``Image`` widget (an ``Output`` widget can hang headless executors such as
-nbclient, and the PNG is kept in the saved widget state). One reused figure (``plots.LiveCurves``) is
-redrawn after every epoch through ``fit``'s callback; axes are fixed per explorer, the current run
-is bold over thin traces of the last few settings, and "keep this run" holds a run on the chart.
+nbclient, and the PNG is kept in the saved widget state). One reused figure (``live.LiveCurves``,
+drawn by ``chart.ExplorerChart``) is redrawn after every epoch through ``fit``'s callback; axes are
+fixed per explorer, the current run is bold over thin traces of the last few settings, and "keep
+this run" holds a run on the chart.
 
 In a Jupyter kernel training runs on a worker thread with one BLAS thread, so the kernel keeps
 receiving slider moves: a new move cancels the running training at its next epoch boundary, and a
@@ -13,23 +14,33 @@ kernel (tests, scripts) every call trains in the calling thread and returns when
 
 Code drives an explorer as a student would: ``explorer.set(lr=0.1)`` moves the sliders and returns
 when that run has finished; ``explorer.history``, ``explorer.result`` and ``plotted_data()`` expose
-what is shown.
+what is shown. While the course kit grades (``settings.grading_mode()``) an explorer trains nothing
+and shows one line saying so.
 """
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 
 from ..experiments.configs import Config
-from ..experiments.conventions import with_conventions
 from ..experiments.runner import explorer_dataset, train_config
-from ..plots.live import LiveCurves, Run
-from ..plots.notation import format_number, format_setting
+from ..settings import grading_mode
 from ..training.loop import StopTraining
-from .controls import CONTROLS, control_values, grid, labelled, make_control, nearest, snap
+from .chart import ExplorerChart, Shown
+from .controls import (
+    CONTROLS,
+    config_of,
+    control_values,
+    describe_values,
+    grid,
+    labelled,
+    make_control,
+    nearest,
+    snap,
+)
+from .live import LiveCurves
 from .runner import JobQueue, in_kernel, one_blas_thread
-from .view import ExplorerView
+from .view import ExplorerView, show_skipped
 
 
 class TrainingExplorer:
@@ -49,9 +60,12 @@ class TrainingExplorer:
         unknown = set(controls) - set(CONTROLS)
         if unknown:
             raise ValueError(f"unknown controls {sorted(unknown)}; choose from {sorted(CONTROLS)}")
-        self.data, self.epochs, self.title, self.n_recent = data, int(epochs), title, int(recent)
-        self._other_data = {}      # normalisation -> the same subset normalised that way
+        self.data, self.epochs, self.n_recent = data, int(epochs), int(recent)
         self.base = replace(base or Config(), epochs=self.epochs, patience=patience)
+        self.grading = grading_mode()
+        if self.grading:           # the grader runs every cell: an explorer would only spend its time
+            return
+        self._other_data = {}      # normalisation -> the same subset normalised that way
         self.background = in_kernel() if background is None else bool(background)
         self.controls = {name: make_control(name, self.base) for name in controls}
         self.cache = {}            # config key -> TrainResult of a finished run
@@ -63,9 +77,9 @@ class TrainingExplorer:
         self._lock = threading.RLock()         # one thread at a time draws and changes the state
         self.view = ExplorerView(self.controls, self.curves, self._lock, on_keep=self._on_keep,
                                  on_clear=self._on_clear)
+        self.chart = ExplorerChart(self.curves, self.view, self.epochs, title)
         self.widget, self.status, self.image = self.view.widget, self.view.status, self.view.image
         self._generation = 0                   # +1 per requested setting; a run of an older one stops
-        self._started = 0.0
         self._jobs = JobQueue(self.background)
         self._muted = False
         for control in self.controls.values():
@@ -81,16 +95,7 @@ class TrainingExplorer:
 
     def config(self) -> Config:
         """The Config the controls currently describe."""
-        values = self.values()
-        changes = {k: values[k] for k in ("lr", "momentum", "batch_size", "activation", "penalty", "init", "lam")
-                   if k in values}
-        if changes.get("penalty", self.base.penalty) == "none":
-            changes["lam"] = 0.0
-        units = values.get("hidden_units", self.base.hidden[0])
-        layers = values.get("hidden_layers", len(self.base.hidden))
-        changes["hidden"] = (units,) * layers
-        config = replace(self.base, **changes)
-        return with_conventions(config) if values.get("conventions") == "report" else config
+        return config_of(self.base, self.values())
 
     def data_for(self, config):
         """The explorer's data normalised as ``config`` asks: the given subset, or the same-sized subset
@@ -104,10 +109,7 @@ class TrainingExplorer:
 
     def describe(self, values=None, names=None) -> str:
         """A setting in the text's notation, e.g. 'lr = 0.03, momentum 0.9' (``names``: only those)."""
-        values = self.values() if values is None else values
-        if values.get("penalty") == "none":
-            values = {k: v for k, v in values.items() if k != "lam"}
-        return format_setting(**{k: v for k, v in values.items() if names is None or k in names})
+        return describe_values(self.values() if values is None else values, names)
 
     # ---------------------------------------------------------- driving it ---
     def set(self, wait=True, **values):
@@ -203,7 +205,7 @@ class TrainingExplorer:
                 self._draw(training=False, cached=True)
                 return
             self.result = self.history = None
-            self._started = time.perf_counter()
+            self.chart.start_run()
             self._draw(training=True)
         self._jobs.submit(lambda: self._train(generation, key, config, values))
 
@@ -216,7 +218,7 @@ class TrainingExplorer:
                 if generation != self._generation:
                     raise StopTraining("cancelled")
                 self.history = history
-                self._progress(history)
+                self.chart.progress(values, history)
 
         try:
             with one_blas_thread():
@@ -241,54 +243,14 @@ class TrainingExplorer:
 
     # ------------------------------------------------------------- drawing ---
     def _draw(self, training, cached=False):
-        """Lay out the chart for the current setting and the status line (caller holds the lock)."""
-        runs = [k for k in self.kept if k != self.current_key and k in self.cache]
-        runs += [k for k in self.recent if k not in self.kept and k != self.current_key][:self.n_recent]
-        varying = [name for name in self.controls
-                   if len({repr(self.labels[k].get(name)) for k in (self.current_key, *runs)}) > 1]
-        short = (lambda k: self.describe(self.labels[k], varying)) if varying else (lambda k: "")
-        result = None if training else self.result
-        current = Run(short(self.current_key), self.history, result.best_epoch if result else None)
-        traces = [Run(short(k) or self.describe(self.labels[k]), self.cache[k].history,
-                      kept=k in self.kept) for k in runs]
-        title = self.describe(self.labels[self.current_key])
-        title = f"{self.title}: {title}" if self.title else title
-        self.curves.draw(current, traces, title=title, subtitle=self._summary(result, training), training=training)
-        self.image.value = self.curves.png()
-        self.view.show_status(self._status(result, training, cached))
-
-    def _progress(self, history):
-        """The cheap redraw after an epoch: the current run's lines, the progress texts."""
-        self.curves.update(history, subtitle=f"training: {self._progress_text(len(history))}", training=True)
-        self.image.value = self.curves.png()
-        self.view.show_status(self._status(None, True, epochs_done=len(history)))
-
-    def _progress_text(self, epochs_done):
-        """'epoch 3 of 15, 0.9 s elapsed, about 3.6 s left'."""
-        if not epochs_done:
-            return f"epoch 1 of {self.epochs} under way"
-        elapsed = time.perf_counter() - self._started
-        left = elapsed / epochs_done * (self.epochs - epochs_done)
-        return f"epoch {epochs_done} of {self.epochs}, {elapsed:.1f} s elapsed, about {left:.1f} s left"
-
-    def _summary(self, result, training):
-        if training:
-            return f"training: {self._progress_text(0)}"
-        if result is None or not result.best_epoch:
-            return "no epoch improved on the initial weights"
-        best = result.history.iloc[result.best_epoch - 1]
-        return (f"best epoch {result.best_epoch} (validation accuracy {format_number(round(best.val_acc, 3))}, "
-                f"loss {format_number(round(best.val_loss, 3))})")
-
-    def _status(self, result, training, cached=False, epochs_done=0):
-        setting = self.describe(self.labels[self.current_key])
-        if training:
-            return f"<b>training</b> {setting}: {self._progress_text(epochs_done)}"
-        text = f"{'(cached) ' if cached else ''}{setting}: {self._summary(result, False)}"
-        text += f" (trained in {result.seconds:.1f} s)"
-        if result.stop_reason == "diverged":
-            text += f" <b style='color:#b00'>{result.message}</b>"
-        return text
+        """Show the current setting over the kept runs and the last few settings (caller holds the lock)."""
+        keys = [k for k in self.kept if k != self.current_key and k in self.cache]
+        keys += [k for k in self.recent if k not in self.kept and k != self.current_key][:self.n_recent]
+        traces = [Shown(self.labels[k], self.cache[k].history, k in self.kept) for k in keys]
+        self.chart.show(Shown(self.labels[self.current_key], self.history), self.result, traces, training, cached)
 
     def _ipython_display_(self):
-        self.view.display(self.wait, self.describe)
+        if self.grading:
+            show_skipped()
+        else:
+            self.view.display(self.wait, self.describe)

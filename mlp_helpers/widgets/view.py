@@ -4,8 +4,9 @@ The output of an explorer cell is one display bundle with three views of it:
 ``application/vnd.jupyter.widget-view+json`` (the live controls; JupyterLab renders it only for a
 trusted notebook), ``image/png`` (the last plot, an ordinary image any viewer shows: JupyterLab picks
 it for an untrusted notebook such as a fresh clone, GitHub and nbviewer show it) and ``text/plain``
-(a line that says to run the cell). When the first run has finished, the bundle is updated in place
-(display_id), so the saved image is the finished plot.
+(a line that says the sliders need a running kernel: shown only where neither of the others can be,
+so a working explorer never carries that hint). When the first run has finished, the bundle is
+updated in place (display_id), so the saved image is the finished plot.
 """
 from __future__ import annotations
 
@@ -15,10 +16,9 @@ import ipywidgets as widgets
 from IPython.display import display
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-RUN_THE_CELL = "run this cell to use the sliders"
+KERNEL_HINT = "sliders do nothing? They need a running kernel: run this cell (Shift+Enter)"
 SAVED_NOTE = "a saved picture: run the cell to use the sliders"
-HINT = ("<span style='color:#777; font-size:0.85em'>Sliders do nothing? They need a running kernel: "
-        "run this cell (Shift+Enter).</span>")
+GRADING_LINE = "Explorer skipped while grading: it trains nothing (MLP_GRADING is set)."
 
 
 class ExplorerView:
@@ -39,9 +39,7 @@ class ExplorerView:
         self.clear.on_click(lambda _: on_clear())
         rows = [widgets.HBox([control, self.lam_note]) if name == "lam" else control
                 for name, control in controls.items()]
-        self.hint = widgets.HTML(HINT)
-        self.widget = widgets.VBox([*rows, widgets.HBox([self.keep, self.clear]), self.status, self.image,
-                                    self.hint])
+        self.widget = widgets.VBox([*rows, widgets.HBox([self.keep, self.clear]), self.status, self.image])
         self._handle = None
 
     def set_keep(self, kept):
@@ -64,7 +62,7 @@ class ExplorerView:
 
     def bundle(self, describe):
         """The display bundle: the live widget, the last plot as a plain image, a text line."""
-        data = {"text/plain": f"TrainingExplorer ({describe()}): {RUN_THE_CELL}",
+        data = {"text/plain": f"TrainingExplorer ({describe()}): {KERNEL_HINT}",
                 WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}}
         if self.image.value:
             with self.lock:
@@ -93,3 +91,8 @@ class ExplorerView:
             wait()
 
         shell.events.register("post_run_cell", after_cell)
+
+
+def show_skipped():
+    """What an explorer shows while the course kit grades: one line of text."""
+    display({"text/plain": GRADING_LINE}, raw=True)

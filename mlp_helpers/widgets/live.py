@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from .figures import FULL_WIDTH
+from ..plots.figures import FULL_WIDTH
 
 METRICS = (("loss", "cross-entropy loss"), ("acc", "accuracy"))
 CURRENT_COLOUR = "C0"
