@@ -130,3 +130,15 @@ def test_the_setting_line_says_where_runs_come_from(monkeypatch, capsys):
     monkeypatch.setenv("MLP_QUICK", "1")
     assert "QUICK" in published.setting()
     published.use(None)
+
+
+def test_run_can_refuse_the_published_runs(shelf, tmp_path, monkeypatch):
+    """run(..., published=False) compares like with like: it goes to the run cache (then trains)."""
+    _, runs = shelf
+    trained = []
+    monkeypatch.setattr(runner, "train_runs", lambda experiments, **kw: trained.append(experiments) or [runs[0]])
+    monkeypatch.setattr(runner, "store", lambda *a, **k: None)
+    assert runner.run(runs[0].experiment, quick=False, cache_dir=tmp_path / "c").published
+    assert trained == []
+    runner.run(runs[0].experiment, quick=False, cache_dir=tmp_path / "c", published=False)
+    assert len(trained) == 1

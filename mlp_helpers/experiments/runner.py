@@ -212,15 +212,15 @@ def finish(experiment, model, data, quick, history, best_epoch, stop_reason, sec
                      cpu_seconds=float(cpu_seconds))
 
 
-def lookup(experiment, *, quick, cache_dir) -> RunResult | None:
-    """The published run of ``experiment`` at full scale (unless ``published.use(False)``), else its
-    cached run, else None. Loads no data: the cache key needs only the copy's fingerprint, the quick
+def lookup(experiment, *, quick, cache_dir, shipped=True) -> RunResult | None:
+    """The published run of ``experiment`` at full scale (if ``shipped`` and not ``published.use(False)``),
+    else its cached run, else None. Loads no data: the cache key needs only the copy's fingerprint, the quick
     sizes, the config and the code version."""
-    if not quick and (shipped := published.find(experiment.config)) is not None:
-        s = shipped.summary
-        return RunResult(experiment, shipped.history, int(s["best_epoch"]), s["stop_reason"],
+    if shipped and not quick and (found := published.find(experiment.config)) is not None:
+        s = found.summary
+        return RunResult(experiment, found.history, int(s["best_epoch"]), s["stop_reason"],
                          float(s["test_loss"]), float(s["test_acc"]), float(s["run_seconds"]), False,
-                         shipped.params, cached=True, data_source=s["data"],
+                         found.params, cached=True, data_source=s["data"],
                          cpu_seconds=float(s["run_cpu_seconds"]), published=True)
     source = data_source(experiment.config)
     if not source:
@@ -248,17 +248,20 @@ def store(result, cache_dir, *, replace=False):
         return None
 
 
-def run(experiment, *, quick=None, cache_dir=None, progress=True, force=False) -> RunResult:
+def run(experiment, *, quick=None, cache_dir=None, progress=True, force=False, published=True) -> RunResult:
     """Train one experiment (a name from ``EXPERIMENTS``, an ``Experiment`` or a ``Config``; seed
     ``config.seed``), or load it from ``cache_dir`` (default ``settings.RUNS_DIR``) if the same
     configuration already ran, under any name, on the same data, at the same scale, with the same
-    code. ``force`` retrains and replaces the cached run. A run stopped with Ctrl-C is returned but
-    not cached. Several seeds or runs at once: ``run_seeds``, ``run_many``."""
+    code. ``force`` retrains and replaces the cached run. ``published=False`` never answers from the
+    published runs (made on the project's copy of CIFAR-10): use it to compare with a run of your own on
+    your copy. A run stopped with Ctrl-C is returned but not cached. Several seeds or runs at once:
+    ``run_seeds``, ``run_many``."""
     experiment = as_experiment(experiment)
     quick = settings.quick_mode(quick)
     cache_dir = Path(settings.RUNS_DIR if cache_dir is None else cache_dir)
     run_cache.remove_leftovers(cache_dir)
-    if not force and (hit := lookup(experiment, quick=quick, cache_dir=cache_dir)) is not None:
+    hit = None if force else lookup(experiment, quick=quick, cache_dir=cache_dir, shipped=published)
+    if hit is not None:
         return hit
     (outcome,) = train_runs([experiment], quick=quick, progress=progress)
     store(outcome, cache_dir, replace=force)
