@@ -1,11 +1,12 @@
-"""`make course-check`: build the student edition, then autograde three submissions of it.
+"""`make course-check`: build the student edition, then autograde these submissions of it:
 
     unsolved       the student edition as released                 must score 0
     solved         the instructor notebooks (notebooks/)            must score full marks
-    planted-bugs   the instructor notebooks with PLANTED_BUGS       must lose exactly the points of the
-                   substituted into their solution regions          exercises the bugs are in
+    planted-1, 2   the instructor notebooks with PLANTED_BUGS       each must lose exactly the points of
+                   substituted into their solution regions, the     the exercises its bugs are in
+                   k-th bug of each exercise in planted-k
 
-and print `unsolved P0/P  solved P/P  planted-bugs Pb/P`. Every failure in the unsolved grading must
+and print `unsolved P0/P  solved P/P  planted-bugs P1/P P2/P`. Every failure in the unsolved grading must
 name its exercise; every planted-bug failure must name its exercise and say what was expected.
 """
 from __future__ import annotations
@@ -23,17 +24,44 @@ from course.grade import exercise_scores
 from course.nbgrader_course import ASSIGNMENT, BUILD, ROOT, autograde, feedback_files, require_data, scores, submit
 from course.student import build
 
-# exercise id: (what the bug is, lines of its solution, the lines that replace them)
-PLANTED_BUGS = {
-    "02.2": ("missing 1/N in the softmax gradient",
-             ["dlogits = (probs - y_onehot) / n"], ["dlogits = probs - y_onehot"]),
-    "03.1": ("momentum applied before the gradient",
-             ["v = mu * v - lr * grad", "w = w + v"], ["w = w + v", "v = mu * v - lr * grad"]),
-    "04.2": ("L1 gradient written 2 lam W", ["dW = lam * np.sign(W)"], ["dW = 2 * lam * W"]),
-    "07.1": ("the interval of the mean instead of the prediction range for one run",
-             ["half = t_quantile(n - 1) * values.std(ddof=1) * np.sqrt(1 + 1 / n)"],
-             ["half = t_quantile(n - 1) * values.std(ddof=1) / np.sqrt(n)"]),
-}
+# (exercise id, what the bug is, lines of its solution, the lines that replace them). The k-th bug of each
+# exercise goes into the k-th planted submission, so two bugs of one exercise never hide each other.
+PLANTED_BUGS = [
+    ("02.2", "missing 1/N in the softmax gradient",
+     ["dlogits = (probs - y_onehot) / n"], ["dlogits = probs - y_onehot"]),
+    ("02.2", "the loss from log p, which is -inf when p is 0 in float64 (logits near 1000, far apart)",
+     ["loss = -np.sum(y_onehot * (shifted - np.log(sums))) / n"], ["loss = -np.sum(y_onehot * np.log(probs)) / n"]),
+    ("02.4", "the perturbed entry put back by arithmetic (+eps, -2 eps, +eps), not exactly",
+     ["original = theta[i]", "theta[i] = original + eps", "plus = f()", "theta[i] = original - eps",
+      "minus = f()", "theta[i] = original"],
+     ["theta[i] += eps", "plus = f()", "theta[i] -= 2 * eps", "minus = f()", "theta[i] += eps"]),
+    ("03.1", "momentum applied before the gradient",
+     ["v = mu * v - lr * grad", "w = w + v"], ["w = w + v", "v = mu * v - lr * grad"]),
+    ("03.1", "the caller's w and v changed in place",
+     ["v = mu * v - lr * grad", "w = w + v"], ["v *= mu", "v -= lr * grad", "w += v"]),
+    ("04.2", "L1 gradient written 2 lam W", ["dW = lam * np.sign(W)"], ["dW = 2 * lam * W"]),
+    ("05.1", "the caller's da changed in place (tanh)", ["dz = da * (1 - a**2)"], ["da *= 1 - a**2", "dz = da"]),
+    ("06.3", "no training: a model that memorises the labels (predict returns them)",
+     ["for _ in range(200):", "result = model.loss_and_gradients(x, y)",
+      "if result.loss < 0.01:              # memorised: every image classified, and with confidence", "break",
+      "optimizer.step(model.params, result.grads)"],
+     ["model.predict = lambda images: np.asarray(y)"]),
+    ("07.1", "the interval of the mean instead of the prediction range for one run",
+     ["half = t_quantile(n - 1) * values.std(ddof=1) * np.sqrt(1 + 1 / n)"],
+     ["half = t_quantile(n - 1) * values.std(ddof=1) / np.sqrt(n)"]),
+]
+
+
+def bug_rounds(bugs=None):
+    """The planted submissions: [{exercise id: (what, old lines, new lines)}], the k-th bug of each exercise
+    in the k-th."""
+    rounds = []
+    for exercise, *bug in PLANTED_BUGS if bugs is None else bugs:
+        k = next((i for i, planted in enumerate(rounds) if exercise not in planted), len(rounds))
+        if k == len(rounds):
+            rounds.append({})
+        rounds[k][exercise] = tuple(bug)
+    return rounds
 
 
 def _replace(lines, old, new):
@@ -47,7 +75,8 @@ def _replace(lines, old, new):
 
 
 def plant(nb, bugs):
-    """Apply each bug inside its exercise's solution region; returns the ids planted."""
+    """Apply each bug ({exercise id: (what, old lines, new lines)}) inside its exercise's solution region;
+    returns the ids planted."""
     planted = set()
     for cell in nb.cells:
         exercise = exercise_of(cell.metadata.get("nbgrader", {}).get("grade_id"))
@@ -56,7 +85,7 @@ def plant(nb, bugs):
         lines = cell.source.split("\n")
         begin = next(i for i, line in enumerate(lines) if "BEGIN SOLUTION" in line)
         end = next(i for i, line in enumerate(lines) if "END SOLUTION" in line)
-        region, ok = _replace(lines[begin:end], *bugs[exercise][1:])
+        region, ok = _replace(lines[begin:end], *bugs[exercise][1:3])
         if not ok:
             raise SystemExit(f"planted bug of exercise {exercise} ({bugs[exercise][0]}): its solution "
                              f"has no lines {bugs[exercise][1]} (course/check.py PLANTED_BUGS; docs/instructors.md)")
@@ -96,52 +125,67 @@ def grade_apart(course, submissions):
 
 
 def course_check(notebooks_dir=ROOT / "notebooks", bugs=None, folder=BUILD / "course-check"):
-    """Run the three gradings; returns (summary line, list of problems, details dict)."""
-    bugs = PLANTED_BUGS if bugs is None else bugs
+    """Run the gradings (unsolved, solved, one per round of planted bugs); returns (summary line, list
+    of problems, details dict)."""
+    rounds = bug_rounds(bugs)
     folder = Path(folder)
     course = folder / "course"
     dist, _ = build(notebooks_dir, dist=folder / "student", course=course)
     originals = sorted(Path(notebooks_dir).glob("*.ipynb"))
-    (folder / "planted").mkdir(parents=True, exist_ok=True)
-    planted = set()
-    for path in originals:
-        nb = nbformat.read(path, as_version=4)
-        planted |= plant(nb, bugs)
-        nbformat.write(nb, folder / "planted" / path.name)
-    if missing := set(bugs) - planted:
-        raise SystemExit(f"planted bugs for exercises not found in {notebooks_dir}: {sorted(missing)}")
-    submissions = {"unsolved": sorted((dist / "notebooks").glob("*.ipynb")), "solved": originals,
-                   "planted": sorted((folder / "planted").glob("*.ipynb"))}
+    submissions = {"unsolved": sorted((dist / "notebooks").glob("*.ipynb")), "solved": originals}
+    planted = {}
+    for k, round_bugs in enumerate(rounds, 1):
+        name = f"planted-{k}"
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        planted[name] = set()
+        for path in originals:
+            nb = nbformat.read(path, as_version=4)
+            planted[name] |= plant(nb, round_bugs)
+            nbformat.write(nb, folder / name / path.name)
+        if missing := set(round_bugs) - planted[name]:
+            raise SystemExit(f"planted bugs for exercises not found in {notebooks_dir}: {sorted(missing)}")
+        submissions[name] = sorted((folder / name).glob("*.ipynb"))
     courses = grade_apart(course, submissions)
     got = {s: exercise_scores(scores(courses[s], s)) for s in submissions}
     total = {s: sum(v[0] for v in got[s].values()) for s in got}
     top = sum(v[1] for v in got["solved"].values())
-    line = (f"unsolved {total['unsolved']:g}/{top:g}  solved {total['solved']:g}/{top:g}  "
-            f"planted-bugs {total['planted']:g}/{top:g}")
+    line = (f"unsolved {total['unsolved']:g}/{top:g}  solved {total['solved']:g}/{top:g}  planted-bugs "
+            + " ".join(f"{total[s]:g}/{top:g}" for s in planted))
     problems = []
     if top == 0:
         problems.append("no graded exercise found")
-    if not 0 < total["planted"] < top:
-        problems.append(f"planted bugs score {total['planted']:g}: not strictly between 0 and {top:g}")
     if total["unsolved"] != 0:
         problems.append(f"the unsolved edition scores {total['unsolved']:g}, not 0")
     if total["solved"] != top:
         problems.append("the instructor notebooks lose points: " + str(failed_tests(courses["solved"], "solved")))
-    for exercise, (score, most) in got["planted"].items():
-        if score != (0 if exercise in planted else most):
-            problems.append(f"planted bugs: exercise {exercise} scores {score:g}/{most:g}")
-    failures = {s: failed_tests(courses[s], s) for s in ("unsolved", "planted")}
+    failures = {s: failed_tests(courses[s], s) for s in ("unsolved", *planted)}
     for exercise, text in failures["unsolved"].items():
         if f"Exercise {exercise}" not in text:
             problems.append(f"unsolved: the failure of exercise {exercise} does not name it: {text}")
-    pages = "\n".join(p.read_text() for p in feedback_files(courses["planted"], "planted"))
+    for name, exercises in planted.items():
+        problems += _planted_problems(name, exercises, got[name], failures[name], courses[name], top)
+    return line, problems, {"scores": got, "failures": failures, "points": top, "course": course,
+                            "courses": courses, "planted": planted}
+
+
+def _planted_problems(name, planted, got, failures, course, top):
+    """What is wrong with one planted submission's grading: its total, an exercise that kept or lost
+    points it should not have, a failure that does not name its exercise and what was expected."""
+    problems = []
+    total = sum(v[0] for v in got.values())
+    if not 0 < total < top:
+        problems.append(f"{name}: planted bugs score {total:g}: not strictly between 0 and {top:g}")
+    for exercise, (score, most) in got.items():
+        if score != (0 if exercise in planted else most):
+            problems.append(f"{name}: exercise {exercise} scores {score:g}/{most:g}")
+    pages = "\n".join(p.read_text() for p in feedback_files(course, name))
     for exercise in sorted(planted):
-        text = failures["planted"].get(exercise, "")
+        text = failures.get(exercise, "")
         if f"Exercise {exercise}" not in text or "expected" not in text:
-            problems.append(f"planted bug in {exercise}: feedback does not say what was expected: {text!r}")
+            problems.append(f"{name}: the bug in {exercise}: feedback does not say what was expected: {text!r}")
         elif f"Exercise {exercise}" not in pages:
-            problems.append(f"planted bug in {exercise}: not in the HTML feedback")
-    return line, problems, {"scores": got, "failures": failures, "points": top, "course": course, "courses": courses}
+            problems.append(f"{name}: the bug in {exercise}: not in the HTML feedback")
+    return problems
 
 
 def main():

@@ -2,6 +2,7 @@
 
     check("02.1", "dW", expected, got)          print expected against got (a public check)
     assert_close("02.1", "dW", expected, got)   the same, raising AssertionError (a hidden test)
+    assert_unchanged("03.1", "w", before, w)    AssertionError unless the caller's array is as it was, bit for bit
     forbid("02.1", layers.affine_backward)      while the block runs, the package function raises
     requires("02.1", affine_backward)           "finish exercise 02.1 first" while it is still the stub
 
@@ -64,6 +65,20 @@ def assert_close(exercise, name, expected, got, tol=TOLERANCE):
     ok, text = _compare(expected, got, tol)
     if not ok:
         raise AssertionError(f"Exercise {exercise}, {name}: {text} (should be < {tol:g})")
+
+
+def assert_unchanged(exercise, name, before, after):
+    """Raise AssertionError naming the exercise unless ``after`` equals ``before`` bit for bit: an
+    array the student's code was given must come back as it was, not changed in place, not rounded."""
+    b, a = np.asarray(before), np.asarray(after)
+    if b.shape == a.shape and np.array_equal(b, a):
+        return
+    text = f"Exercise {exercise}, {name}: expected {_describe(before)} exactly as it was  got {_describe(after)}"
+    if b.shape != a.shape:
+        raise AssertionError(text + f"  (shape {a.shape} should be {b.shape})")
+    changed = b != a
+    largest = np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))
+    raise AssertionError(text + f"  ({int(changed.sum())} of {b.size} entries changed, by up to {largest:.1e})")
 
 
 def _function(obj):

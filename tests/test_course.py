@@ -1,5 +1,5 @@
 """The course kit: the exercise helpers, and the course check that builds the student
-edition and autogrades three submissions (unsolved, solved, planted bugs) with nbgrader.
+edition and autogrades its submissions (unsolved, solved, one per round of planted bugs) with nbgrader.
 
 The pipeline is course.check.course_check, the same code `make course-check` runs; it runs once on a
 two-exercise fixture (tests/fixtures/course/) and once on the real notebooks.
@@ -11,14 +11,14 @@ import nbformat
 import numpy as np
 import pytest
 
-from course.check import PLANTED_BUGS, course_check, plant
+from course.check import PLANTED_BUGS, bug_rounds, course_check, plant
 from course.exercise_cells import SOURCE_TAG, list_exercises
 from course.student import build
 from mlp_helpers import exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "course"
-FIXTURE_BUGS = {"01.1": ("missing 1/N", ["grad = 2 * x / x.size"], ["grad = 2 * x"])}
+FIXTURE_BUGS = [("01.1", "missing 1/N", ["grad = 2 * x / x.size"], ["grad = 2 * x"])]
 MIN_EXERCISES = 14
 
 
@@ -35,6 +35,18 @@ def test_assert_close_names_the_exercise_and_what_was_expected():
     with pytest.raises(AssertionError, match=r"Exercise 04\.2, dW: expected \(2,\) \[1, -1\]"):
         exercises.assert_close("04.2", "dW", [1.0, -1.0], [2.0, -2.0])
     assert exercises.relative_error([1.0], [1.0 + 1e-9]) < 1e-9
+
+
+def test_assert_unchanged_wants_the_callers_array_back_bit_for_bit():
+    before = np.array([0.1, -2.0, 3.0])
+    exercises.assert_unchanged("02.4", "theta", before, before.copy())
+    restored = before.copy()
+    restored[0] = restored[0] + 1e-5 - 2e-5 + 1e-5                  # put back by arithmetic: not 0.1
+    with pytest.raises(AssertionError, match=r"Exercise 02\.4, theta: expected .* exactly as it was .*"
+                                             r"\(1 of 3 entries changed, by up to 1\.4e-17\)"):
+        exercises.assert_unchanged("02.4", "theta", before, restored)
+    with pytest.raises(AssertionError, match=r"shape \(2,\) should be \(3,\)"):
+        exercises.assert_unchanged("03.1", "w", before, before[:2])
 
 
 def _reference(x):
@@ -79,28 +91,38 @@ def _edition_leaks(dist):
 
 
 def _assert_course_check(notebooks, bugs, folder, expected_planted):
+    """Run the check; expected_planted: the score of each planted submission, in order."""
     line, problems, details = course_check(notebooks, bugs, folder)
     total = details["points"]
     assert problems == [], line + "\n" + "\n".join(problems)
-    assert line == f"unsolved 0/{total:g}  solved {total:g}/{total:g}  planted-bugs {expected_planted:g}/{total:g}"
+    assert line == (f"unsolved 0/{total:g}  solved {total:g}/{total:g}  planted-bugs "
+                    + " ".join(f"{p:g}/{total:g}" for p in expected_planted))
     assert _edition_leaks(Path(folder) / "student") == []
     unsolved = details["failures"]["unsolved"]
     assert set(unsolved) == set(details["scores"]["solved"])         # every graded test failed ...
     for exercise, text in unsolved.items():                           # ... naming its exercise
         assert re.search(rf"Exercise {re.escape(exercise)}\b", text), text
-    for exercise in bugs:
-        assert "expected" in details["failures"]["planted"][exercise]
+    for k, round_bugs in enumerate(bug_rounds(bugs), 1):
+        for exercise in round_bugs:
+            assert "expected" in details["failures"][f"planted-{k}"][exercise]
     return details
 
 
 def test_course_check_on_the_fixture(tmp_path):
-    details = _assert_course_check(FIXTURE / "notebooks", FIXTURE_BUGS, tmp_path, expected_planted=1)
+    details = _assert_course_check(FIXTURE / "notebooks", FIXTURE_BUGS, tmp_path, expected_planted=[1])
     assert details["points"] == 3
     student = (tmp_path / "student" / "notebooks" / "01_toy.ipynb").read_text()
     assert 'raise NotImplementedError(\\"Exercise 01.1: write the body of mean_square here\\")' in student
     # the notebooks read the committed full-scale runs: the edition ships them
     assert (tmp_path / "student" / "results" / "results.csv").is_file()
     assert "instructor edition only" in student                       # the tagged source cell's note
+
+
+def test_two_bugs_of_one_exercise_go_to_different_submissions():
+    rounds = bug_rounds(PLANTED_BUGS)
+    assert len(rounds) >= 2 and all(len(r) >= 1 for r in rounds)
+    planted = [(e, bug[0]) for r in rounds for e, bug in r.items()]
+    assert sorted(planted) == sorted((e, what) for e, what, *_ in PLANTED_BUGS)
 
 
 def test_course_check_on_the_notebooks(tmp_path):
@@ -112,7 +134,7 @@ def test_course_check_on_the_notebooks(tmp_path):
     points = {e: p for v in found.values() for e, p in v}
     total = sum(points.values())
     _assert_course_check(ROOT / "notebooks", PLANTED_BUGS, tmp_path,
-                         expected_planted=total - sum(points[e] for e in PLANTED_BUGS))
+                         expected_planted=[total - sum(points[e] for e in r) for r in bug_rounds(PLANTED_BUGS)])
 
 
 def test_build_fails_loudly_when_a_solved_functions_source_would_show(tmp_path):
@@ -130,9 +152,10 @@ def test_build_fails_loudly_when_a_solved_functions_source_would_show(tmp_path):
 
 def test_a_planted_bug_whose_lines_are_missing_names_its_exercise():
     nb = nbformat.read(FIXTURE / "notebooks" / "01_toy.ipynb", as_version=4)
-    assert plant(nb, FIXTURE_BUGS) == {"01.1"} and "grad = 2 * x\n" in nb.cells[3].source
+    bugs = bug_rounds(FIXTURE_BUGS)[0]
+    assert plant(nb, bugs) == {"01.1"} and "grad = 2 * x\n" in nb.cells[3].source
     with pytest.raises(SystemExit, match=r"planted bug of exercise 01\.1"):
-        plant(nb, FIXTURE_BUGS)                                        # already planted: lines gone
+        plant(nb, bugs)                                                # already planted: lines gone
 
 
 @pytest.mark.parametrize("entry", ["grade", "check"])
