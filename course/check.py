@@ -24,9 +24,14 @@ from course.grade import exercise_scores
 from course.nbgrader_course import ASSIGNMENT, BUILD, ROOT, autograde, feedback_files, require_data, scores, submit
 from course.student import build
 
-# (exercise id, what the bug is, lines of its solution, the lines that replace them). The k-th bug of each
-# exercise goes into the k-th planted submission, so two bugs of one exercise never hide each other.
+# (exercise id, what the bug is, lines of its solution, the lines that replace them[, lines added after the
+# answer cell's code]). The k-th bug of each exercise goes into the k-th planted submission, so two bugs of
+# one exercise never hide each other. Two are cheats: the graded test must not be fooled by them.
 PLANTED_BUGS = [
+    ("02.1", "a cheat: the package's code object copied into a new function (types.FunctionType)",
+     ["dx = dz @ W.T", "dW = x.T @ dz", "db = dz.sum(axis=0)"], ["dx = dW = db = None"],
+     ["import types", "package = layers.affine_backward",
+      "affine_backward = types.FunctionType(package.__code__, globals(), None, package.__defaults__)"]),
     ("02.2", "missing 1/N in the softmax gradient",
      ["dlogits = (probs - y_onehot) / n"], ["dlogits = probs - y_onehot"]),
     ("02.2", "the loss from log p, which is -inf when p is 0 in float64 (logits near 1000, far apart)",
@@ -39,6 +44,8 @@ PLANTED_BUGS = [
      ["v = mu * v - lr * grad", "w = w + v"], ["w = w + v", "v = mu * v - lr * grad"]),
     ("03.1", "the caller's w and v changed in place",
      ["v = mu * v - lr * grad", "w = w + v"], ["v *= mu", "v -= lr * grad", "w += v"]),
+    ("04.1", "a cheat: a wrong gradient, and exercises.assert_close replaced by a no-op",
+     ["dW = 2 * lam * W"], ["dW = lam * W", "exercises.assert_close = lambda *args, **kwargs: None"]),
     ("04.2", "L1 gradient written 2 lam W", ["dW = lam * np.sign(W)"], ["dW = 2 * lam * W"]),
     ("05.1", "the caller's da changed in place (tanh)", ["dz = da * (1 - a**2)"], ["da *= 1 - a**2", "dz = da"]),
     ("06.3", "no training: a model that memorises the labels (predict returns them)",
@@ -53,8 +60,8 @@ PLANTED_BUGS = [
 
 
 def bug_rounds(bugs=None):
-    """The planted submissions: [{exercise id: (what, old lines, new lines)}], the k-th bug of each exercise
-    in the k-th."""
+    """The planted submissions: [{exercise id: (what, old lines, new lines[, added lines])}], the k-th bug of
+    each exercise in the k-th."""
     rounds = []
     for exercise, *bug in PLANTED_BUGS if bugs is None else bugs:
         k = next((i for i, planted in enumerate(rounds) if exercise not in planted), len(rounds))
@@ -75,8 +82,8 @@ def _replace(lines, old, new):
 
 
 def plant(nb, bugs):
-    """Apply each bug ({exercise id: (what, old lines, new lines)}) inside its exercise's solution region;
-    returns the ids planted."""
+    """Apply each bug ({exercise id: (what, old lines, new lines[, added lines])}) inside its exercise's
+    solution region (the added lines go at the end of the answer cell); returns the ids planted."""
     planted = set()
     for cell in nb.cells:
         exercise = exercise_of(cell.metadata.get("nbgrader", {}).get("grade_id"))
@@ -89,7 +96,8 @@ def plant(nb, bugs):
         if not ok:
             raise SystemExit(f"planted bug of exercise {exercise} ({bugs[exercise][0]}): its solution "
                              f"has no lines {bugs[exercise][1]} (course/check.py PLANTED_BUGS; docs/instructors.md)")
-        cell.source = "\n".join(lines[:begin] + region + lines[end:])
+        added = list(bugs[exercise][3]) if len(bugs[exercise]) > 3 else []
+        cell.source = "\n".join(lines[:begin] + region + lines[end:] + added)
         planted.add(exercise)
     return planted
 

@@ -11,6 +11,17 @@ import sys
 import nbformat
 
 SOURCE_TAG = "solution-source"
+# The first lines of every hidden test: the checks (assert_close, forbid, ...) as a new module object,
+# executed from the package's file, so nothing a notebook cell did to `exercises` (say
+# `exercises.assert_close = lambda *a, **k: None`) reaches them. The hidden test then calls `checks.`.
+HIDDEN_PROLOGUE = """\
+# The checks, loaded afresh from the package's file: a module object that no notebook cell can have changed.
+from importlib import util as import_util
+
+checks_spec = import_util.spec_from_file_location("checks", import_util.find_spec("mlp_helpers.exercises").origin)
+checks = import_util.module_from_spec(checks_spec)
+checks_spec.loader.exec_module(checks)
+"""
 ID_RE = re.compile(r"^\d\d\.\d+$")
 GRADE_ID_RE = re.compile(r"^ex(\d\d)_(\d+)(_test)?$")
 
@@ -45,8 +56,11 @@ def _validate(exercise, points, solution, check, hidden):
         problems.append("the solution needs matching ### BEGIN SOLUTION / ### END SOLUTION lines")
     if not re.search(r"^\s*(def|class) \w+", solution, re.M):
         problems.append("the solution must define the function (or class) the student completes")
-    if "exercises." not in check or "exercises." not in hidden:
-        problems.append("the check and the hidden test must use mlp_helpers.exercises helpers")
+    if "exercises." not in check:
+        problems.append("the check must use mlp_helpers.exercises helpers (exercises.check)")
+    if "checks." not in hidden or "exercises." in hidden:
+        problems.append("the hidden test must use the fresh checks (checks.forbid, checks.assert_close), "
+                        "never exercises.")
     if "HIDDEN TESTS" in hidden:
         problems.append("pass only the lines between the hidden-test markers")
     if problems:
@@ -62,7 +76,7 @@ def exercise_cells(exercise, title, points, what, shapes, hint, solution, check,
             "a hidden test grades it.")
     test = (f"# Graded test for exercise {exercise} ({points} point{'s' if points > 1 else ''}); "
             "its hidden tests run when your notebook is graded.\n"
-            f"### BEGIN HIDDEN TESTS\n{hidden.strip()}\n### END HIDDEN TESTS")
+            f"### BEGIN HIDDEN TESTS\n{HIDDEN_PROLOGUE}{hidden.strip()}\n### END HIDDEN TESTS")
     cells = [nbformat.v4.new_markdown_cell(text),
              nbformat.v4.new_code_cell(solution.strip()),
              nbformat.v4.new_code_cell(check.strip()),

@@ -32,7 +32,7 @@ runs/
 SOURCE_NOTE = ("*The package's code for this step is shown in the instructor edition only: "
                "you write it yourself in this notebook's exercises.*")
 STUB = "raise NotImplementedError()"
-FORBID_RE = re.compile(r"exercises\.forbid\(\s*[\"'][^\"']*[\"']\s*,([^)]*)\)")
+FORBID_RE = re.compile(r"(?:exercises|checks)\.forbid\(\s*[\"'][^\"']*[\"']\s*,([^)]*)\)")
 SHOWS_SOURCE = re.compile(r"getsource|(?<![.\w])show\(")     # inspect.getsource, or notebook 02's show()
 DEF_RE = re.compile(r"^\s*(?:def|class)\s+(\w+)")
 
@@ -43,7 +43,7 @@ def forbidden_names(nb):
     names = set()
     for cell in nb.cells:
         for args in FORBID_RE.findall(cell.source):
-            for arg in filter(None, (a.strip() for a in args.split(","))):
+            for arg in filter(None, (a.strip() for a in args.split(",") if "=" not in a)):
                 parts = arg.split(".")
                 while len(parts) > 1 and parts[0][:1].islower():
                     parts.pop(0)

@@ -3,8 +3,12 @@
     check("02.1", "dW", expected, got)          print expected against got (a public check)
     assert_close("02.1", "dW", expected, got)   the same, raising AssertionError (a hidden test)
     assert_unchanged("03.1", "w", before, w)    AssertionError unless the caller's array is as it was, bit for bit
-    forbid("02.1", layers.affine_backward)      while the block runs, the package function raises
+    forbid("02.1", layers.affine_backward)      while the block runs, the package function, or a copy of
+                                                its code, fails the test
     requires("02.1", affine_backward)           "finish exercise 02.1 first" while it is still the stub
+
+Hidden tests load this file afresh (a new module object, course/exercise_cells.HIDDEN_PROLOGUE), so a
+notebook cell that replaced one of these helpers (exercises.assert_close = ...) changes nothing they do.
 
 Errors are relative, as CS231n's checks are: max |e - g| / max(1e-8, |e| + |g|), so 1e-7 or less
 means the same numbers up to round-off, and about 1 means unrelated ones.
@@ -12,6 +16,7 @@ means the same numbers up to round-off, and about 1 means unrelated ones.
 from __future__ import annotations
 
 import contextlib
+import sys
 import types
 
 import numpy as np
@@ -85,27 +90,67 @@ def _function(obj):
     return getattr(obj, "__func__", obj)
 
 
+def _fingerprints(fn):
+    """What a copy of a function's code keeps: its bytecode, constants (the docstring among them) and
+    names, and the file it was compiled from. A new function made from the code object or from a renamed
+    copy of it keeps the file; source pasted into a cell keeps the docstring. A function without a
+    docstring is matched in its own file only: a student's code can be the same as a short one by chance."""
+    code = fn.__code__
+    found = {(code.co_filename, code.co_code, code.co_consts, code.co_names, code.co_varnames)}
+    if fn.__doc__:
+        found.add((None, code.co_code, code.co_consts, code.co_names, code.co_varnames))
+    return found
+
+
+def _watch(fingerprints, found):
+    """A profile hook that appends to ``found`` the name of each function called whose code has one of
+    ``fingerprints`` ({fingerprint: name})."""
+    verdicts = {}                                   # id(code) -> (code, name or None): each code looked at once
+
+    def hook(frame, event, arg):
+        if event != "call":
+            return
+        code = frame.f_code
+        known = verdicts.get(id(code))
+        if known is None or known[0] is not code:
+            shape = code.co_code, code.co_consts, code.co_names, code.co_varnames
+            name = fingerprints.get((code.co_filename, *shape)) or fingerprints.get((None, *shape))
+            known = verdicts[id(code)] = (code, name)
+        if known[1] is not None:
+            found.append(known[1])
+    return hook
+
+
 @contextlib.contextmanager
 def forbid(exercise, *functions):
-    """While the block runs, each package function (or method) raises AssertionError when
-    called, under any name, so a graded test sees the student's own code."""
-    originals = []
+    """While the block runs, each package function (or method) raises AssertionError when called,
+    under any name, and a copy of its code (a new function made from its code object, or its source
+    pasted into a cell: see _fingerprints) fails the test when the block ends: a graded test sees the
+    student's own code."""
+    originals, fingerprints, found = [], {}, []
     for fn in map(_function, functions):
         if not isinstance(fn, types.FunctionType):
             raise TypeError(f"forbid() needs Python functions or methods, got {fn!r}")
-        message = (f"Exercise {exercise}: your code called the package's {fn.__qualname__}; "
-                   "write it yourself")
-        namespace = {}
-        exec(f"def raiser(*args, **kwargs):\n    raise AssertionError({message!r})", namespace)
         if fn.__code__.co_freevars:
             raise TypeError(f"forbid() cannot patch {fn.__qualname__}: it is a closure")
+        message = (f"Exercise {exercise}: your code called the package's {fn.__qualname__}; "
+                   "expected your own code (write it yourself)")
+        namespace = {}
+        exec(f"def raiser(*args, **kwargs):\n    raise AssertionError({message!r})", namespace)
+        fingerprints.update(dict.fromkeys(_fingerprints(fn), fn.__qualname__))
         originals.append((fn, fn.__code__))
         fn.__code__ = namespace["raiser"].__code__
+    profiler = sys.getprofile()
+    sys.setprofile(_watch(fingerprints, found))
     try:
         yield
     finally:
+        sys.setprofile(profiler)
         for fn, code in reversed(originals):          # reversed: a function listed twice
             fn.__code__ = code
+    if found:
+        raise AssertionError(f"Exercise {exercise}: your code ran a copy of the package's {found[0]}; "
+                             "expected your own code (write it yourself)")
 
 
 def _raises_not_implemented(code):

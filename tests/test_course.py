@@ -4,7 +4,10 @@ edition and autogrades its submissions (unsolved, solved, one per round of plant
 The pipeline is course.check.course_check, the same code `make course-check` runs; it runs once on a
 two-exercise fixture (tests/fixtures/course/) and once on the real notebooks.
 """
+import inspect
 import re
+import sys
+import types
 from pathlib import Path
 
 import nbformat
@@ -12,7 +15,7 @@ import numpy as np
 import pytest
 
 from course.check import PLANTED_BUGS, bug_rounds, course_check, plant
-from course.exercise_cells import SOURCE_TAG, list_exercises
+from course.exercise_cells import HIDDEN_PROLOGUE, SOURCE_TAG, list_exercises
 from course.student import build
 from mlp_helpers import exercises
 
@@ -50,6 +53,11 @@ def test_assert_unchanged_wants_the_callers_array_back_bit_for_bit():
 
 
 def _reference(x):
+    """The 'package' function of these tests."""
+    return 2 * x
+
+
+def _undocumented(x):
     return 2 * x
 
 
@@ -66,6 +74,48 @@ def test_forbid_makes_the_package_function_raise_under_any_name_and_restores_it(
         with pytest.raises(AssertionError, match="_Thing.method"):
             thing.method(1)
     assert alias(1.0) == 2.0 and thing.method(3) == 3
+
+
+def test_forbid_fails_the_test_on_a_copy_of_the_package_code():
+    """A new function made from the package function's code object, its code renamed, or its source pasted
+    into a cell: each fails the block that ran it, even if the student's code swallowed exceptions."""
+    pasted = {"np": np}
+    exec(inspect.getsource(_reference), pasted)
+    copies = {"code object": types.FunctionType(_reference.__code__, globals()),
+              "renamed code": types.FunctionType(_reference.__code__.replace(co_name="mine"), globals()),
+              "pasted source": pasted["_reference"]}
+    for how, copy in copies.items():
+        with pytest.raises(AssertionError, match=r"Exercise 02\.1: your code ran a copy of the package's "
+                                                 r"_reference; expected your own code"):
+            with exercises.forbid("02.1", _reference):
+                try:
+                    copy(1.0)
+                except Exception:                 # a student's code that hides errors
+                    pass
+        assert copy(1.0) == 2.0, how
+
+
+def test_forbid_lets_the_students_own_code_run():
+    """Even code that is, by chance, the same as a short package function without a docstring."""
+    def own(x):
+        return x + x
+
+    twin = {}
+    exec("def twin(x):\n    return 2 * x\n", twin)
+    with exercises.forbid("02.1", _reference, _undocumented):
+        assert own(1.5) == 3.0 and twin["twin"](1.5) == 3.0
+    assert sys.getprofile() is None
+
+
+def test_hidden_tests_use_checks_that_no_cell_can_replace(monkeypatch):
+    """The hidden-test prologue loads exercises.py afresh: a patched exercises module changes nothing."""
+    monkeypatch.setattr(exercises, "assert_close", lambda *args, **kwargs: None)
+    namespace = {}
+    exec(HIDDEN_PROLOGUE, namespace)
+    checks = namespace["checks"]
+    assert checks is not exercises and checks.__file__ == exercises.__file__
+    with pytest.raises(AssertionError, match=r"Exercise 04\.1, dW: expected"):
+        checks.assert_close("04.1", "dW", [1.0], [2.0])
 
 
 def test_requires_says_finish_the_exercise_first_while_it_is_a_stub():
