@@ -53,6 +53,8 @@ PLANTED_BUGS = [
       "if result.loss < 0.01:              # memorised: every image classified, and with confidence", "break",
       "optimizer.step(model.params, result.grads)"],
      ["model.predict = lambda images: np.asarray(y)"]),
+    ("08.2", "an endless loop (the graded test stops it after its time limit)",
+     ["rate = base_lr * 0.5 * (1 + np.cos(np.pi * min(epoch, epochs) / epochs))"], ["while True:", "    pass"]),
     ("07.1", "the interval of the mean instead of the prediction range for one run",
      ["half = t_quantile(n - 1) * values.std(ddof=1) * np.sqrt(1 + 1 / n)"],
      ["half = t_quantile(n - 1) * values.std(ddof=1) / np.sqrt(n)"]),

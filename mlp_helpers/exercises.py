@@ -4,7 +4,7 @@
     assert_close("02.1", "dW", expected, got)   the same, raising AssertionError (a hidden test)
     assert_unchanged("03.1", "w", before, w)    AssertionError unless the caller's array is as it was, bit for bit
     forbid("02.1", layers.affine_backward)      while the block runs, the package function, or a copy of
-                                                its code, fails the test
+                                                its code, fails the test; so does taking over 10 s
     requires("02.1", affine_backward)           "finish exercise 02.1 first" while it is still the stub
 
 Hidden tests load this file afresh (a new module object, course/exercise_cells.HIDDEN_PROLOGUE), so a
@@ -16,12 +16,15 @@ means the same numbers up to round-off, and about 1 means unrelated ones.
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
+import threading
 import types
 
 import numpy as np
 
 TOLERANCE = 1e-7
+TIME_LIMIT = 10          # seconds a graded call of the student's code may take, unless its test allows more
 
 
 def relative_error(expected, got):
@@ -121,12 +124,41 @@ def _watch(fingerprints, found):
     return hook
 
 
+class _TimeUp(BaseException):
+    """Raised into the student's code when its time is up (not an Exception: `except Exception` in a
+    student's loop cannot swallow it)."""
+
+
 @contextlib.contextmanager
-def forbid(exercise, *functions):
+def _time_limit(seconds):
+    """Raise _TimeUp into the block after ``seconds``, and every second after that should the block
+    catch it. SIGALRM reaches the main thread only, on POSIX systems; elsewhere there is no limit."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    armed = [True]
+
+    def stop(signum, frame):
+        if armed[0]:
+            raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    try:
+        yield
+    finally:
+        armed[0] = False                # first: a late alarm must not cut the clean-up short
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def forbid(exercise, *functions, seconds=TIME_LIMIT):
     """While the block runs, each package function (or method) raises AssertionError when called,
     under any name, and a copy of its code (a new function made from its code object, or its source
     pasted into a cell: see _fingerprints) fails the test when the block ends: a graded test sees the
-    student's own code."""
+    student's own code. The block is stopped after ``seconds``, failing the test in one line (an
+    endless loop costs seconds, not the grading's cell timeout)."""
     originals, fingerprints, found = [], {}, []
     for fn in map(_function, functions):
         if not isinstance(fn, types.FunctionType):
@@ -143,7 +175,11 @@ def forbid(exercise, *functions):
     profiler = sys.getprofile()
     sys.setprofile(_watch(fingerprints, found))
     try:
-        yield
+        with _time_limit(seconds):
+            yield
+    except _TimeUp:
+        raise AssertionError(f"Exercise {exercise}: expected your code to finish within {seconds:g} s; "
+                             "it was stopped then (an endless loop?)") from None
     finally:
         sys.setprofile(profiler)
         for fn, code in reversed(originals):          # reversed: a function listed twice

@@ -7,6 +7,7 @@ two-exercise fixture (tests/fixtures/course/) and once on the real notebooks.
 import inspect
 import re
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -105,6 +106,23 @@ def test_forbid_lets_the_students_own_code_run():
     with exercises.forbid("02.1", _reference, _undocumented):
         assert own(1.5) == 3.0 and twin["twin"](1.5) == 3.0
     assert sys.getprofile() is None
+
+
+def test_forbid_stops_an_endless_loop_in_one_line():
+    """Even one that swallows exceptions: the test fails after its time limit, not the cell's timeout."""
+    start = time.perf_counter()
+    with pytest.raises(AssertionError, match=r"^Exercise 08\.2: expected your code to finish within 0\.5 s; "
+                                             r"it was stopped then \(an endless loop\?\)$"):
+        with exercises.forbid("08.2", _reference, seconds=0.5):
+            while True:
+                try:
+                    pass
+                except Exception:                 # a student's code that hides errors
+                    pass
+    assert time.perf_counter() - start < 5
+    with exercises.forbid("08.2", _reference, seconds=0.5):
+        pass
+    time.sleep(1.2)                                 # no alarm is left behind
 
 
 def test_hidden_tests_use_checks_that_no_cell_can_replace(monkeypatch):
