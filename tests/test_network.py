@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from mlp_helpers.model import MLP, make_penalty, softmax_cross_entropy
+from mlp_helpers.model import MLP, affine_backward, make_penalty, softmax_cross_entropy
 from mlp_helpers.model.initialisers import he, make_initialiser, small_gaussian, xavier
 
 
@@ -33,6 +33,21 @@ def one_hot(y, c):
 def random_problem(n=9, c=5, seed=0, scale=3.0):
     rng = np.random.default_rng(seed)
     return rng.standard_normal((n, c)) * scale, rng.integers(0, c, size=n)
+
+
+# ------------------------------------------------------------ affine layer ---
+def test_affine_backward_matches_the_sums_it_stands_for():
+    """delta = dE/dz (N, H) of z = x W + b: each gradient entry as the explicit sum over rows."""
+    rng = np.random.default_rng(0)
+    x, W, delta = rng.standard_normal((5, 4)), rng.standard_normal((4, 3)), rng.standard_normal((5, 3))
+    dx, dW, db = affine_backward(delta=delta, x=x, W=W)
+    N, D, H = 5, 4, 3
+    np.testing.assert_allclose(dW, [[sum(x[n, i] * delta[n, j] for n in range(N)) for j in range(H)]
+                                    for i in range(D)], rtol=1e-12)
+    np.testing.assert_allclose(db, [sum(delta[n, j] for n in range(N)) for j in range(H)], rtol=1e-12)
+    np.testing.assert_allclose(dx, [[sum(delta[n, j] * W[i, j] for j in range(H)) for i in range(D)]
+                                    for n in range(N)], rtol=1e-12)
+    assert affine_backward(delta, x, W, need_dx=False)[0] is None
 
 
 # --------------------------------------------------- softmax cross-entropy ---
@@ -163,6 +178,23 @@ def test_params_copies_and_astype():
     assert np.all(net.params["W1"] != 1)              # astype did not share arrays
     net.set_params(saved)
     assert np.all(net.params["W1"] == 0) and net.params["W1"].dtype == np.float32
+
+
+def test_astype_keeps_the_class_and_every_attribute():
+    """The float64 twin of a gradient check is the same network: a subclass (a notebook's own backward
+    pass) and an attribute added after construction both survive."""
+    class Tagged(MLP):
+        pass
+
+    net = Tagged([4, 3, 2], activation="relu", seed=1)
+    net.note = "kept"
+    twin = net.astype(np.float64)
+    assert type(twin) is Tagged and twin.note == "kept" and twin.activation is net.activation
+    assert twin.dtype == np.float64 and net.dtype == np.float32
+    assert set(vars(twin)) == set(vars(net))
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    np.testing.assert_allclose(twin.forward(x)[0], net.forward(x.astype(np.float32))[0], rtol=1e-5, atol=1e-6)
+    assert twin.forward(x)[0].dtype == np.float64
 
 
 # ------------------------------------------------------------ penalties ---

@@ -15,12 +15,19 @@ def start():
 
 
 def test_plain_sgd():
-    params = start()
-    SGD(lr=0.1).step(params, G1)
+    params, opt = start(), SGD(lr=0.1)
+    opt.step(params, G1)
     np.testing.assert_allclose(params["w"], [0.9, -2.05], rtol=1e-15)
     np.testing.assert_allclose(params["b"], [0.9], rtol=1e-15)
-    SGD(lr=0.1).step(params, G2, lr=0.5)            # the lr argument overrides the default
+    opt.lr = 0.5                                    # the rate's one home: the next step uses it
+    opt.step(params, G2)
     np.testing.assert_allclose(params["w"], [1.9, -2.55], rtol=1e-15)
+
+
+def test_the_update_signature_is_params_and_grads():
+    """One signature for every optimiser, with the rate in ``optimizer.lr`` (what fit writes to)."""
+    with pytest.raises(TypeError):
+        SGD(lr=0.1).step(start(), G1, 0.5)
 
 
 def test_classical_momentum_two_steps():
@@ -171,3 +178,26 @@ def test_update_is_bit_identical_to_the_reference_rule(momentum, nesterov):
         np.testing.assert_array_equal(params[k], ref[k], err_msg=k)
         if momentum:
             np.testing.assert_array_equal(opt.velocity[k], ref_v[k], err_msg=k)
+
+
+def test_a_strided_parameter_is_updated_in_place_like_a_contiguous_one():
+    """Blocks are row slices, views of any array: a transposed (Fortran-ordered) weight matrix
+    changes in place, exactly as its contiguous copy does."""
+    rng = np.random.default_rng(1)
+    theta = rng.standard_normal((300, 400)).astype(np.float32).T            # (400, 300), not C-contiguous
+    g = rng.standard_normal(theta.shape).astype(np.float32)
+    strided, contiguous = {"W": theta}, {"W": np.ascontiguousarray(theta)}
+    for params in (strided, contiguous):
+        opt = SGD(lr=0.1, momentum=0.9)
+        for _ in range(2):
+            opt.step(params, {"W": g})
+    assert strided["W"] is theta and not theta.flags.c_contiguous
+    np.testing.assert_array_equal(strided["W"], contiguous["W"])
+
+
+def test_the_velocity_is_one_array_per_parameter_kept_between_steps():
+    params, opt = start(), SGD(lr=0.1, momentum=0.9)
+    opt.step(params, G1)
+    v = opt.velocity["w"]
+    opt.step(params, G2)
+    assert opt.velocity["w"] is v and set(opt.velocity) == {"w", "b"}

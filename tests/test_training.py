@@ -1,5 +1,7 @@
 """The training loop on tiny synthetic data: history, determinism, early stopping, divergence,
 interruption, the float32 path, argument checks, flip augmentation, and an overfitting sanity check."""
+import re
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -413,3 +415,58 @@ def test_a_penalty_too_strong_for_the_step_is_named_as_the_cause(blobs):
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="penalty is most likely too strong"):
         _, result = train(blobs, epochs=3, penalty=make_penalty("l2", 1000.0), lr=0.01)
     assert result.stop_reason == "diverged" and "lambda = 10" in result.message
+
+
+# ------------------------------------------------ the learning rate's home ---
+class RecordingSGD(SGD):
+    """SGD that notes the rate ``optimizer.lr`` holds at every step."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rates = []
+
+    def step(self, params, grads):
+        self.rates.append(self.lr)
+        super().step(params, grads)
+
+
+def test_the_schedule_writes_each_epochs_rate_into_the_optimizer(blobs):
+    schedule = make_schedule("step", 0.05, step_every=2, gamma=0.5)
+    optimizer = RecordingSGD(0.05, 0.9)
+    result = fit(MLP([20, 8, 3]), optimizer, blobs, epochs=5, batch_size=40, schedule=schedule, patience=None,
+                 progress=False)
+    steps_per_epoch = 3                                                # 120 rows in minibatches of 40
+    assert optimizer.rates == [schedule(e) for e in range(5) for _ in range(steps_per_epoch)]
+    assert list(result.history["lr"]) == [schedule(e) for e in range(5)] and optimizer.lr == schedule(4)
+
+
+# ------------------------------------------------------------ progress bar ---
+def bar_states(text):
+    """The successive states of a text progress bar (each redraw starts with a carriage return)."""
+    return [state.strip() for state in text.split("\r") if state.strip()]
+
+
+def test_progress_shows_the_time_left_once_an_epoch_is_done_and_ends_full(blobs, capsys):
+    def slow_epochs(history):          # redraws are at most every 0.1 s: make each epoch show
+        time.sleep(0.12)
+
+    train(blobs, epochs=3, progress=True, callback=slow_epochs)
+    states = bar_states(capsys.readouterr().out)
+    assert "0/3" in states[0] and "<?" in states[0]                   # no speed measured yet: no time left
+    assert len(states) >= 3 and all(re.search(r"[123]/3 \[\d\d:\d\d<\d\d:\d\d", s) for s in states[1:])
+    assert "100%" in states[-1] and "3/3" in states[-1] and "val_acc=" in states[-1]
+
+
+def test_an_early_stopped_run_ends_full_and_says_why(blob_maker, capsys):
+    _, result = train(overfitting_data(blob_maker), hidden=32, lr=0.2, epochs=60, patience=3, progress=True)
+    last = bar_states(capsys.readouterr().out)[-1]
+    n = len(result.history)
+    assert result.stop_reason == "early_stopping" and n < 60
+    assert "100%" in last and f"{n}/{n}" in last and f"stopped after {n} of 60 epochs: early stopping" in last
+
+
+def test_a_diverged_run_ends_where_it_stopped(blobs, capsys):
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="diverged"):
+        fit(MLP([20, 32, 3], activation="relu", seed=0), SGD(1e3, 0.9), blobs, epochs=10, batch_size=16)
+    last = bar_states(capsys.readouterr().out)[-1]
+    assert "/10" in last and "100%" not in last and "diverged" in last

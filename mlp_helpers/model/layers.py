@@ -2,7 +2,7 @@
 
 Notation for one minibatch of N rows: x (N, D) inputs, W (D, H) weights, b (H,) biases,
 z (N, H) pre-activations, C classes. A ``*_backward`` function takes the upstream gradient
-dE/d(output) and what its forward pass saw, and returns the gradients of its inputs.
+delta = dE/d(output) and what its forward pass saw, and returns the gradients of its inputs.
 """
 from __future__ import annotations
 
@@ -16,16 +16,16 @@ def affine_forward(x, W, b):
     return z
 
 
-def affine_backward(dz, x, W, need_dx=True):
-    """Gradients of z = x W + b given dz = dE/dz (N, H).
+def affine_backward(delta, x, W, need_dx=True):
+    """Gradients of z = x W + b given the upstream gradient delta = dE/dz (N, H).
 
-        dE/dW = x^T dz  (D, H)      dE/db = sum_n dz[n]  (H,)      dE/dx = dz W^T  (N, D)
+        dE/dW = x^T delta  (D, H)      dE/db = sum_n delta[n]  (H,)      dE/dx = delta W^T  (N, D)
 
     Returns (dx or None, dW, db). The first layer does not need dx (nothing upstream
     learns), which saves the largest product."""
-    dW = x.T @ dz
-    db = dz.sum(axis=0)
-    dx = dz @ W.T if need_dx else None
+    dW = x.T @ delta
+    db = delta.sum(axis=0)
+    dx = delta @ W.T if need_dx else None
     return dx, dW, db
 
 

@@ -19,6 +19,7 @@ The layers' forward/backward pairs live in ``layers.py``, the activations in
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -71,10 +72,13 @@ class MLP:
         return len(self.layer_sizes) - 1
 
     def astype(self, dtype):
-        """A copy of this network whose parameters have ``dtype`` (float64 for gradient checks)."""
-        twin = MLP.__new__(MLP)
-        twin.layer_sizes, twin.activation, twin.dtype = self.layer_sizes, self.activation, np.dtype(dtype)
-        twin.params = {k: v.astype(dtype) for k, v in self.params.items()}
+        """A copy of this network whose parameters have ``dtype`` (float64 for gradient checks).
+
+        Every other attribute is carried over as it is (a shallow copy), so the twin keeps the class
+        (a subclass stays a subclass), the activation and any attribute added later."""
+        twin = copy.copy(self)
+        twin.dtype = _check_dtype(dtype)
+        twin.params = {k: v.astype(twin.dtype) for k, v in self.params.items()}
         return twin
 
     def get_params(self):

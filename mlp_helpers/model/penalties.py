@@ -39,7 +39,7 @@ class L2Penalty:
         self.lam = check_number("lambda", lam, 0)
 
     def value(self, W):
-        return self.lam * float(np.sum(W * W, dtype=np.float64))
+        return self.lam * float(np.vdot(W, W))          # vdot: the sum of squares in one pass, no temporary
 
     def add_gradient(self, W, dW):
         dW += (2 * self.lam) * W
@@ -53,7 +53,7 @@ class L1Penalty:
         self.lam = check_number("lambda", lam, 0)
 
     def value(self, W):
-        return self.lam * float(np.sum(np.abs(W), dtype=np.float64))
+        return self.lam * float(np.abs(W).sum())
 
     def add_gradient(self, W, dW):
         dW += self.lam * np.sign(W)
@@ -67,7 +67,7 @@ class L1ConstantPenalty:
         self.lam = check_number("lambda", lam, 0)
 
     def value(self, W):
-        return self.lam * float(np.sum(W, dtype=np.float64))
+        return self.lam * float(W.sum())
 
     def add_gradient(self, W, dW):
         dW += self.lam
@@ -81,7 +81,7 @@ class L2HalfPenalty:
         self.lam = check_number("lambda", lam, 0)
 
     def value(self, W):
-        return 0.5 * self.lam * float(np.sum(W * W, dtype=np.float64))
+        return 0.5 * self.lam * float(np.vdot(W, W))
 
     def add_gradient(self, W, dW):
         dW += self.lam * W

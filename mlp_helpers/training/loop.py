@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ..model.penalties import make_penalty
 from ..validation import check_choice, check_int, check_labelled_arrays
 from .early_stopping import EarlyStopping
+from .progress import EpochBar
 from .schedules import make_schedule
 
 SHUFFLES = ("every_epoch", "once")
@@ -63,7 +63,8 @@ def fit(model, optimizer, data, *, epochs=100, batch_size=128, penalty=None, pat
 
     epochs: the most epochs to run. patience, monitor: the early-stopping rule (or pass an
     ``EarlyStopping`` object as ``early_stopping``). schedule: a function epoch -> lr
-    (``make_schedule``), default constant at ``optimizer.lr``. augment(xb, rng): changes each
+    (``make_schedule``), default constant at ``optimizer.lr``; each epoch's rate is written to
+    ``optimizer.lr``, which the optimiser's ``step(params, grads)`` uses. augment(xb, rng): changes each
     minibatch in place (e.g. ``mlp_helpers.data.flip_half``). callback(history_so_far) runs after each epoch
     and may raise ``StopTraining``. shuffle: "every_epoch" (a new row order each epoch) or "once" (one
     order drawn at the start and kept). Ctrl-C stops cleanly, keeping the best weights."""
@@ -82,18 +83,18 @@ def fit(model, optimizer, data, *, epochs=100, batch_size=128, penalty=None, pat
     stopper.start(model, {"val_loss": initial_loss, "val_acc": initial_acc})
     rows, stop_reason, message = [], "completed", ""
     start = time.perf_counter()
-    bar = tqdm(range(1, epochs + 1), desc="epochs", unit="ep", disable=not progress, leave=False)
+    bar = EpochBar(epochs, enabled=progress)
     try:
-        for epoch in bar:
+        for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
-            lr = _checked_lr(schedule, epoch)
-            train_loss, train_acc = run_epoch(model, optimizer, x_train, y_train, batch_size, penalty, lr,
-                                              rng, augment, order=fixed_order)
+            lr = optimizer.lr = _checked_lr(schedule, epoch)        # the schedule writes the optimiser's rate
+            train_loss, train_acc = run_epoch(model, optimizer, x_train, y_train, batch_size, penalty, rng,
+                                              augment, order=fixed_order)
             val_loss, val_acc = model.evaluate(x_val, y_val)
             rows.append((epoch, train_loss, train_acc, val_loss, val_acc, lr, time.perf_counter() - t0))
             check_divergence(val_loss, initial_loss, lr, epoch, penalty)
             stop = stopper.update(epoch, {"val_loss": val_loss, "val_acc": val_acc}, model)
-            bar.set_postfix(val_loss=f"{val_loss:.3f}", val_acc=f"{val_acc:.3f}")
+            bar.epoch_done(val_loss, val_acc)
             if callback is not None:
                 callback(pd.DataFrame(rows, columns=HISTORY_COLUMNS))
             if stop:
@@ -109,6 +110,7 @@ def fit(model, optimizer, data, *, epochs=100, batch_size=128, penalty=None, pat
     except Exception as err:
         # Whatever went wrong (often a user callback), the model keeps its best weights and the
         # caller gets the epochs done so far.
+        stop_reason = "error"
         stopper.restore(model)
         err.train_result = TrainResult(pd.DataFrame(rows, columns=HISTORY_COLUMNS), stopper.best_epoch,
                                        "error", time.perf_counter() - start, str(err), initial_loss)
@@ -116,15 +118,16 @@ def fit(model, optimizer, data, *, epochs=100, batch_size=128, penalty=None, pat
                      "the history so far is in this error's .train_result")
         raise
     finally:
-        bar.close()
+        bar.close(stop_reason)
     stopper.restore(model, completed=stop_reason == "completed")
     return TrainResult(pd.DataFrame(rows, columns=HISTORY_COLUMNS), stopper.best_epoch, stop_reason,
                        time.perf_counter() - start, message, initial_loss)
 
 
-def run_epoch(model, optimizer, x, y, batch_size, penalty, lr, rng, augment=None, order=None):
-    """One pass over (x, y) in a random order (or in ``order``, a permutation of the rows, if given);
-    returns the running mean cross-entropy and accuracy."""
+def run_epoch(model, optimizer, x, y, batch_size, penalty, rng, augment=None, order=None):
+    """One pass over (x, y) in a random order (or in ``order``, a permutation of the rows, if given),
+    one ``optimizer.step`` per minibatch at the rate ``optimizer.lr``; returns the running mean
+    cross-entropy and accuracy."""
     n = len(x)
     order = rng.permutation(n) if order is None else order
     loss_sum, correct = 0.0, 0
@@ -135,8 +138,8 @@ def run_epoch(model, optimizer, x, y, batch_size, penalty, lr, rng, augment=None
             augment(xb, rng)
         result = model.loss_and_gradients(xb, yb, penalty)
         if not math.isfinite(result.loss):
-            raise Diverged(divergence_message(result.loss, lr, penalty=penalty))
-        optimizer.step(model.params, result.grads, lr)
+            raise Diverged(divergence_message(result.loss, optimizer.lr, penalty=penalty))
+        optimizer.step(model.params, result.grads)
         loss_sum += result.data_loss * len(rows)
         correct += int(np.count_nonzero(result.logits.argmax(axis=1) == yb))
     return loss_sum / n, correct / n

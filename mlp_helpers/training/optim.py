@@ -1,7 +1,8 @@
 """The optimiser: minibatch SGD, with optional classical or Nesterov momentum.
 
-Every optimiser has the same update signature, ``step(params, grads, lr)``: it changes
-``params`` in place from ``grads`` (dicts with the same keys, arrays of the same shapes).
+Every optimiser has the same update signature, ``step(params, grads)``: it changes ``params``
+in place from ``grads`` (dicts with the same keys, arrays of the same shapes), with the learning
+rate in its one home, ``optimizer.lr`` (``fit`` writes the schedule's rate there each epoch).
 
     plain SGD:            theta <- theta - eta g
     classical momentum:   v <- mu v - eta g ;        theta <- theta + v
@@ -15,11 +16,14 @@ import math
 
 import numpy as np
 
+from ..model.blocks import row_blocks
 from ..validation import check_number
 
 
 class SGD:
-    """Minibatch SGD with optional (classical or Nesterov) momentum; ``velocity`` holds v."""
+    """Minibatch SGD with optional (classical or Nesterov) momentum; ``velocity`` holds v.
+
+    ``lr`` is the learning rate eta of the next step."""
 
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False):
         self.lr = check_number("learning rate", lr, 0, math.inf, low_open=True)
@@ -29,22 +33,29 @@ class SGD:
         self.nesterov = bool(nesterov)
         self.velocity = {}
 
-    def step(self, params, grads, lr=None):
-        eta = self.lr if lr is None else lr
-        mu = self.momentum
+    def step(self, params, grads):
+        """One update of every array in ``params`` (in place), with learning rate ``self.lr``."""
         for key, theta in params.items():
-            g = grads[key]
-            if mu == 0:
-                theta -= eta * g
-                continue
-            v = self.velocity.setdefault(key, np.zeros_like(theta))
-            v *= mu
-            v -= eta * g                       # v <- mu v - eta g
-            if self.nesterov:                  # theta <- theta + mu v - eta g
-                theta -= eta * g
-                theta += mu * v
-            else:
-                theta += v                     # theta <- theta + v
+            if self.momentum and key not in self.velocity:
+                self.velocity[key] = np.zeros_like(theta)
+            g, v = grads[key], self.velocity.get(key)
+            # Row blocks (model/blocks.py): the same update, one cache-sized block of rows at a time.
+            for rows in row_blocks(theta):
+                self._update(theta[rows], g[rows], None if v is None else v[rows])
+
+    def _update(self, theta, g, v):
+        """The update rule on one block: theta and v (the velocity) change in place."""
+        step = self.lr * g                     # eta g
+        if self.momentum == 0:
+            theta -= step
+            return
+        v *= self.momentum
+        v -= step                              # v <- mu v - eta g
+        if self.nesterov:                      # theta <- theta + mu v - eta g
+            theta -= step
+            theta += self.momentum * v
+        else:
+            theta += v                         # theta <- theta + v
 
     def __repr__(self):
         kind = "Nesterov" if self.nesterov else "classical"
