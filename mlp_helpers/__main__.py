@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 EPILOG = ("The quick setting: --quick or --full wins, else the environment variable MLP_QUICK=1, "
           "else full scale. The epoch benchmark is `make bench` (benchmarks/).")
@@ -63,7 +65,8 @@ def positive_int(text) -> int:
 def main(argv=None) -> int:
     args = make_parser().parse_args(argv)
     from .data import DataError
-    from .experiments import CacheError
+    from .experiments.run_cache import CacheError
+    before = stop_on_sigterm()
     try:
         if args.command == "data":
             return data_command()
@@ -73,9 +76,26 @@ def main(argv=None) -> int:
     except (DataError, CacheError, ConnectionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print("interrupted: finished runs are cached; run the same command to resume", file=sys.stderr)
-        return 130
+        return 128 + signal.SIGTERM if stop.args == (TERMINATED,) else 130
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
+
+
+TERMINATED = "SIGTERM"
+
+
+def stop_on_sigterm():
+    """Make a ``kill`` (SIGTERM) stop the command as Ctrl-C does, so its worker processes stop with it and
+    nothing cut short is cached (by default SIGTERM ends this process at once and its workers go on).
+    Returns the handler it replaced (None off the main thread, where handlers cannot be set)."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(TERMINATED)
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def reproduce_command(args) -> int:
@@ -85,7 +105,7 @@ def reproduce_command(args) -> int:
     except ValueError as err:                   # MLP_QUICK set to something that is neither on nor off
         print(f"error: {err}", file=sys.stderr)
         return 1
-    from .experiments.reproduce import main as reproduce_main
+    from .reproduction.reproduce import main as reproduce_main
     if args.list:
         return reproduce_main(args.names, quick=quick, force=args.force, list_only=True)
     from .plots.spread import save_reproduce_figures  # the entry point may import any layer
@@ -100,7 +120,7 @@ def conventions_command(args) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    from .experiments.study import main as study_main
+    from .reproduction.study import main as study_main
     return study_main(quick=quick, jobs=args.jobs, scheduler=args.scheduler, cache_dir=args.cache_dir,
                       force=args.force)
 

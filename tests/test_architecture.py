@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "mlp_helpers"
 # Each layer may import only from layers at or below it (data flows one way).
-LAYERS = ["settings", "validation", "data", "model", "training", "plots", "experiments", "widgets"]
+LAYERS = ["settings", "validation", "data", "model", "training", "plots", "experiments", "widgets", "reproduction"]
 TOP_LEVEL_ENTRY_POINTS = {"__init__", "__main__", "exercises"}     # may import any layer
 MAX_LINES = 300
 
@@ -71,6 +71,14 @@ def test_no_private_names_imported_across_modules(path):
 def test_modules_fit_on_a_lecture_slide(path):
     lines = len(path.read_text().splitlines())
     assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines (at most {MAX_LINES})"
+
+
+def test_only_the_command_line_imports_the_reproductions():
+    """``reproduction`` writes the committed results: the command line runs it, nothing else in the package."""
+    importers = {path.relative_to(PACKAGE).as_posix() for path in modules() if layer_of(path) != "reproduction"
+                 for name, names in imported_modules(path)
+                 if name.startswith("mlp_helpers.reproduction") or (name == "mlp_helpers" and "reproduction" in names)}
+    assert importers == {"__main__.py"}
 
 
 def test_the_benchmark_lives_outside_the_package():

@@ -6,7 +6,7 @@ import mlp_helpers.data
 from mlp_helpers import settings
 from mlp_helpers.__main__ import main as cli
 from mlp_helpers.data import DataError
-from mlp_helpers.experiments import reproduce
+from mlp_helpers.reproduction import reproduce
 
 
 def test_help_advertises_only_the_commands_that_exist(capsys):
@@ -96,7 +96,7 @@ def test_list_and_unknown_names(capsys, monkeypatch):
 
 
 def test_reproduce_conventions_takes_the_run_options(monkeypatch):
-    from mlp_helpers.experiments import study
+    from mlp_helpers.reproduction import study
     asked = {}
     monkeypatch.setattr(study, "main", lambda **kwargs: asked.update(kwargs) or 0)
     assert cli(["reproduce-conventions", "--quick", "--jobs", "1", "--cache-dir", "somewhere"]) == 0

@@ -5,10 +5,12 @@ import math
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
-from test_seeds import hand_table
+from test_seeds import hand_table, own_runs_only  # noqa: F401 (an autouse fixture)
 
 from mlp_helpers import experiments, plots, settings
 from mlp_helpers.experiments import Config
+from mlp_helpers.experiments.configs import REPORT_RULE_SUFFIX
+from mlp_helpers.experiments.questions import question_names
 
 
 def test_compare_seeds_labels_two_configs_by_what_they_change_and_runs_the_seeds_asked(fake_train, tmp_path,
@@ -44,12 +46,12 @@ def test_margin_split_parts_add_up_to_the_recipe_minus_the_report():
 
 def test_question_runs_pair_every_report_row_with_its_report_rule_twin(fake_train, tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "RUNS_DIR", tmp_path)
-    names = experiments.question_names("activations")
+    names = question_names("activations")
     assert names[:2] == ["momentum_b128", "momentum_b128_report_rule"]
     for name in names:
         if experiments.EXPERIMENTS[name].kind == "report":
-            assert names[names.index(name) + 1] == name + experiments.REPORT_RULE_SUFFIX
-    assert "momentum_b128" not in experiments.question_names("activations", base=False)
+            assert names[names.index(name) + 1] == name + REPORT_RULE_SUFFIX
+    assert "momentum_b128" not in question_names("activations", base=False)
     runs = experiments.question_runs("activations", quick=False, jobs=1, progress=False)
     assert list(runs) == names
     for name, results in runs.items():

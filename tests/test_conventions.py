@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlp_helpers.experiments import Config, conventions, study
+from mlp_helpers.experiments import Config, conventions
 from mlp_helpers.experiments.stats import prediction_range, seed_summary, t_quantile
 from mlp_helpers.model import MLP, make_penalty
 from mlp_helpers.model.initialisers import uniform_small
+from mlp_helpers.reproduction import study
 from mlp_helpers.training import SGD, fit
 
 
@@ -224,7 +225,7 @@ def test_the_study_figures_draw_every_row_and_refuse_other_tables():
 
 
 def test_a_reproduction_keeps_the_study_rows_and_section(tmp_path):
-    from mlp_helpers.experiments.tables import STUDY_BEGIN, STUDY_END, write_tables
+    from mlp_helpers.reproduction.files import STUDY_BEGIN, STUDY_END, write_tables
     pd.DataFrame({"experiment": ["relu", "relu+report"], "kind": ["report", "convention"], "seed": [0, 0],
                   "conventions": ["described", "report"], "test_acc_%": [43.0, 30.0]}).to_csv(
         tmp_path / "results.csv", index=False)

@@ -9,6 +9,9 @@ import pytest
 
 from mlp_helpers import experiments
 from mlp_helpers.experiments import runner
+from mlp_helpers.experiments.configs import experiment_kind
+from mlp_helpers.experiments.results import results_table
+from mlp_helpers.reproduction.files import data_note, targets_table, write_tables
 
 
 def tiny_data(seed=0, n=120, d=3072, source="fingerprint-A"):
@@ -55,7 +58,7 @@ def test_report_rows_carry_the_reports_numbers():
     assert experiments.EXPERIMENTS["l1_1e-2"].config.penalty == "l1"
     assert experiments.EXPERIMENTS["l1_1e-2"].config.lam == 1e-2
     for q in experiments.QUESTIONS:
-        kinds = {experiments.experiment_kind(e) for e in experiments.experiments_for(q)}
+        kinds = {experiment_kind(e) for e in experiments.experiments_for(q)}
         assert {"report", "improved"} <= kinds
     with pytest.raises(ValueError, match="unknown question"):
         experiments.experiments_for("dropout")
@@ -114,7 +117,7 @@ def test_results_table_puts_the_report_beside_ours(fake_data, tmp_path):
     exp = experiments.EXPERIMENTS["momentum_b128"]
     tiny = experiments.Experiment(exp.name, exp.question, replace(exp.config, hidden=(8,), epochs=2),
                                   exp.report_acc)
-    table = experiments.results_table([experiments.run(tiny, quick=False, cache_dir=tmp_path, progress=False)])
+    table = results_table([experiments.run(tiny, quick=False, cache_dir=tmp_path, progress=False)])
     row = table.iloc[0]
     assert row["report_acc_%"] == 40.97
     assert row["difference"] == pytest.approx(row["test_acc_%"] - 40.97, abs=0.011)
@@ -128,7 +131,7 @@ def test_targets_table_takes_the_best_row_of_each_kind_by_value():
         {"experiment": "c", "question": "q", "kind": "improved", "report_acc_%": None, "test_acc_%": 50.0},
         {"experiment": "d", "question": "q", "kind": "improved", "report_acc_%": None, "test_acc_%": 52.5},
     ])
-    (row,) = experiments.targets_table(table).to_dict("records")
+    (row,) = targets_table(table).to_dict("records")
     assert row["report's best row"] == "b" and row["our recipe"] == "d" and row["margin"] == 7.5
 
 
@@ -145,7 +148,7 @@ def test_the_same_config_under_another_name_reuses_the_cached_run(fake_data, tmp
     second = experiments.run(experiments.Experiment("second", "x", config, report_acc=50.0), quick=False,
                              cache_dir=tmp_path, progress=False)
     assert second.name == "second" and second.test_acc == first.test_acc and second.cached
-    assert experiments.results_table([second]).iloc[0]["report_acc_%"] == 50.0
+    assert results_table([second]).iloc[0]["report_acc_%"] == 50.0
 
 
 # ---- the data note describes the data actually used -----------------------------------------
@@ -154,14 +157,14 @@ def test_the_data_note_names_the_folder_the_fingerprint_and_its_provenance(tmp_p
     (copy / "cifar-10-batches-py").mkdir(parents=True)
     (copy / "PROVENANCE.md").write_text("\n# A re-encoded copy of CIFAR-10\n\nDetails.\n")
     for folder in (copy, copy / "cifar-10-batches-py"):      # CIFAR10_DIR, or the batches folder itself
-        note = experiments.data_note(folder, ["abc123", "abc123"])
+        note = data_note(folder, ["abc123", "abc123"])
         assert "`my_cifar_copy`" in note and "`abc123`" in note
         assert "A re-encoded copy of CIFAR-10" in note and "PROVENANCE.md" in note
 
 
 def test_the_data_note_claims_nothing_without_a_provenance_file(tmp_path):
     (tmp_path / "data" / "cifar-10-batches-py").mkdir(parents=True)
-    note = experiments.data_note(tmp_path / "data", ["f1"])
+    note = data_note(tmp_path / "data", ["f1"])
     assert "`data`" in note and "`f1`" in note and "No PROVENANCE.md" in note
     assert "JPEG" not in note and "shared" not in note
 
@@ -169,6 +172,6 @@ def test_the_data_note_claims_nothing_without_a_provenance_file(tmp_path):
 def test_write_tables_puts_the_note_in_results_md(tmp_path):
     table = pd.DataFrame([{"experiment": "a", "question": "q", "kind": "custom", "report_acc_%": None,
                            "test_acc_%": 50.0}])
-    experiments.write_tables(table, tmp_path, note="Data: NOTE-XYZ.")
+    write_tables(table, tmp_path, note="Data: NOTE-XYZ.")
     assert "Data: NOTE-XYZ." in (tmp_path / "results.md").read_text()
     assert pd.read_csv(tmp_path / "results.csv")["experiment"].tolist() == ["a"]

@@ -2,12 +2,16 @@
 the committed results/ and figures/; "(cached)" means from the run cache; results.md describes the data
 actually used and gives every experiment's seeds, intervals and ablations. The runs themselves are
 faked: these tests are about what is written where."""
+import runpy
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from mlp_helpers import experiments, settings
 from mlp_helpers.__main__ import main as cli
-from mlp_helpers.experiments import reproduce
+from mlp_helpers.experiments.runner import RunResult
+from mlp_helpers.reproduction import reproduce
 
 SENTINEL = "the committed table of a full run\n"
 
@@ -33,7 +37,7 @@ def fake_result(name, seed, quick):
                             "seconds": [0.1, 0.1]})
     cached = name.startswith("l")
     acc = 0.35 + 0.001 * seed + 0.05 * experiments.EXPERIMENTS[name].config.augment_flip
-    return experiments.RunResult(experiments.EXPERIMENTS[name].with_seed(seed), history, 2, "completed", 1.9, acc,
+    return RunResult(experiments.EXPERIMENTS[name].with_seed(seed), history, 2, "completed", 1.9, acc,
                                  0.2 if not cached else 300.0, bool(quick), cached=cached, data_source="fp-1234")
 
 
@@ -43,7 +47,8 @@ def fake_runs(monkeypatch, tmp_path):
     the data folder is a tmp copy with a PROVENANCE.md. Returns the (name, seed, quick) asked for."""
     calls = []
 
-    def fake_run_many(items, *, jobs=None, scheduler=None, quick=None, force=False, progress=True, cache_dir=None):
+    def fake_run_many(items, *, jobs=None, scheduler=None, quick=None, force=False, progress=True, cache_dir=None,
+                      published=True):
         calls.extend((name, seed, quick) for name, seed in items)
         return [fake_result(name, seed, quick) for name, seed in items]
     monkeypatch.setattr(reproduce, "run_many", fake_run_many)
@@ -163,3 +168,28 @@ def test_ctrl_c_in_a_training_of_this_process_stops_the_reproduction(folders, mo
     assert cli(["reproduce", "--quick", "--jobs", "1", "--cache-dir", str(tmp_path / "cache"), "hidden_64"]) == 130
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
     assert not (folders["QUICK_RESULTS_DIR"] / "results.csv").exists()
+
+
+def test_results_md_says_how_long_the_call_took_and_what_it_trained(folders, fake_runs):
+    cli(["reproduce", "--full", "momentum_b128", "l2_1e-4"])
+    text = (folders["QUICK_RESULTS_DIR"] / "results.md").read_text()
+    time_section = text.split("## Time\n", 1)[1].split("\n## ", 1)[0]
+    assert "Wall time" in time_section and "5 of 10 runs trained" in time_section
+
+
+def test_the_timing_benchmark_counts_only_the_extra_epochs_of_report_rule_runs():
+    from types import SimpleNamespace
+    bench = runpy.run_path(str(Path(__file__).resolve().parents[1] / "benchmarks" / "reproduce_timing.py"),
+                           run_name="benchmark_under_test")
+
+    def result(name, seconds, cached=False, seed=0):
+        return SimpleNamespace(name=name, seed=seed, seconds=seconds, cached=cached,
+                               experiment=experiments.EXPERIMENTS[name], config=experiments.EXPERIMENTS[name].config)
+    rows = [result("relu", 10.0), result("relu_report_rule", 14.0), result("sigmoid", 8.0, cached=True),
+            result("topology_improved", 300.0), result("momentum_improved", 30.0)]
+    table = bench["time_breakdown"](rows).set_index("group")
+    assert table.loc["report rows", "runs"] == 2 and table.loc["report rows", "trained"] == 1
+    assert table.loc["report rows", "seconds"] == 10
+    assert table.loc["report-rule runs (extra epochs only)", "seconds"] == 4
+    assert table.loc["wide recipes (512, 1024-512)", "seconds"] == 300
+    assert table.loc["128-unit recipes", "seconds"] == 30

@@ -11,8 +11,17 @@ import pandas as pd
 import pytest
 
 from mlp_helpers import experiments, plots
-from mlp_helpers.experiments import parallel, reproduce, runner, stats
+from mlp_helpers.experiments import parallel, published, runner, stats, stopping
+from mlp_helpers.experiments.results import results_table
 from mlp_helpers.training import EarlyStopping, StopOnRise
+
+
+@pytest.fixture(autouse=True)
+def own_runs_only():
+    """Full-scale runs here are trained (by the fake training), never answered from the published runs."""
+    published.use(False)
+    yield
+    published.use(None)
 
 
 def blob_data(seed=0, n=600, d=3072, source="fingerprint-S"):
@@ -76,9 +85,9 @@ def test_welch_interval_and_verdicts_match_a_hand_computation():
     half = 2.776 * math.sqrt(2 / 3)
     assert diff == 4.0 and low == pytest.approx(4 - half) and high == pytest.approx(4 + half)
     table = pd.concat([hand_table(a, "a"), hand_table(b, "b"), hand_table([38.0, 39.5, 36.5], "c")])
-    assert experiments.compare(table, "a", "b")["verdict"] == "a better"
-    assert experiments.compare(table, "b", "a")["verdict"] == "a better"
-    assert experiments.compare(table, "b", "c")["verdict"] == "no measurable difference"
+    assert stats.compare(table, "a", "b")["verdict"] == "a better"
+    assert stats.compare(table, "b", "a")["verdict"] == "a better"
+    assert stats.compare(table, "b", "c")["verdict"] == "no measurable difference"
     assert stats.verdict(math.nan, math.nan) == "not measurable (one seed)"
 
 
@@ -88,7 +97,7 @@ def test_results_have_a_seed_column_one_row_per_experiment_and_seed(synthetic, t
     results = experiments.run_seeds(small, cache_dir=tmp_path, quick=False, jobs=1, progress=False)
     assert [r.config.seed for r in results] == [0, 1, 2] and [r.seed for r in results] == [0, 1, 2]
     assert len({r.test_loss for r in results}) == 3                    # the seed changes the run
-    table = experiments.results_table(results)
+    table = results_table(results)
     assert table["seed"].tolist() == [0, 1, 2] and table["experiment"].tolist() == ["small"] * 3
     assert experiments.seed_summary(results).iloc[0]["n"] == 3
     again = experiments.run_seeds(small, seeds=[2, 0], cache_dir=tmp_path, quick=False, jobs=1, progress=False)
@@ -98,8 +107,8 @@ def test_results_have_a_seed_column_one_row_per_experiment_and_seed(synthetic, t
 
 # ---- item 2: the report's stopping rule -------------------------------------------------------------
 def test_config_stopping_chooses_the_rule_and_is_checked():
-    assert type(experiments.stopping.make_stopper(experiments.Config())) is EarlyStopping
-    rule = experiments.stopping.make_stopper(experiments.Config(stopping="report", patience=4))
+    assert type(stopping.make_stopper(experiments.Config())) is EarlyStopping
+    rule = stopping.make_stopper(experiments.Config(stopping="report", patience=4))
     assert type(rule) is StopOnRise and rule.patience == 4 and rule.monitor == "val_loss"
     with pytest.raises(ValueError):
         experiments.Config(stopping="sometimes")
@@ -165,7 +174,7 @@ def test_ablation_chains_start_at_a_report_row_end_at_the_recipe_and_add_one_cha
 
 def test_ablation_chains_share_cached_steps(fake_train, tmp_path):
     kwargs = dict(cache_dir=tmp_path, quick=False, jobs=1, progress=False)
-    experiments.ablation_runs("momentum", **kwargs)
+    parallel.ablation_runs("momentum", **kwargs)
     momentum = len(fake_train)
     assert momentum == len({replace(experiments.EXPERIMENTS[n].config, seed=s) for n, _ in
                             experiments.ABLATIONS["momentum"] for s in experiments.EXPERIMENTS[n].seeds})
@@ -175,7 +184,7 @@ def test_ablation_chains_share_cached_steps(fake_train, tmp_path):
                        for s in range(5)}                                   # steps 2-5 came from the cache
     assert table["experiment"].tolist() == [n for n, _ in experiments.ABLATIONS["activations"]]
     before = len(fake_train)
-    experiments.ablation_runs("topology", **kwargs)
+    parallel.ablation_runs("topology", **kwargs)
     assert {c.hidden for c in fake_train[before:]} == {(128,), (512,), (1024, 512)}
     assert len(fake_train[before:]) == 3 + 1 + 1                          # abl_l2 x 3 seeds, two wide recipes
     assert list(experiments.ablation_table("topology", **kwargs)["n"])[-2:] == [1, 1]
@@ -204,7 +213,7 @@ def test_seed_spread_draws_one_faint_curve_per_seed_and_a_mean(fake_train, tmp_p
     assert len(fig.axes[0].lines) == 3 + 1 + 1 + 1                       # 4 faint, 2 means
 
 
-# ---- items 4 and 5: the plan, the progress bar, the time breakdown -------------------------------------
+# ---- the plan and the progress bar -------------------------------------------------------------------
 def test_progress_bar_counts_runs_done_out_of_runs_planned(fake_train, tmp_path, capsys):
     experiments.run_many([("relu", 0)], cache_dir=tmp_path, quick=False, jobs=1, progress=False)
     capsys.readouterr()
@@ -216,44 +225,50 @@ def test_progress_bar_counts_runs_done_out_of_runs_planned(fake_train, tmp_path,
     assert len(fake_train) == 1 + 2
 
 
-def test_longest_runs_are_planned_first():
-    names = ["momentum_b128", "topology_improved", "hidden_64", "l2_1e-2", "regularisation_improved"]
+def test_the_largest_trainings_are_planned_first():
+    """Size (weights) times the epochs a training may run (the recipes run 30, the rows up to 100); a row
+    and its report-rule twin are one training."""
+    names = ["momentum_b128", "topology_improved", "hidden_64", "hidden_256", "regularisation_improved"]
     groups = parallel.training_groups([experiments.EXPERIMENTS[n] for n in names])
-    assert [g[0].name for g in groups] == ["topology_improved", "regularisation_improved", "l2_1e-2",
+    assert [g[0].name for g in groups] == ["topology_improved", "hidden_256", "regularisation_improved",
                                            "momentum_b128", "hidden_64"]
     pair = parallel.training_groups([experiments.EXPERIMENTS["relu"], experiments.EXPERIMENTS["relu_report_rule"]])
     assert len(pair) == 1 and len(pair[0]) == 2                           # one training for both rules
+    quick = experiments.Config(epochs=100)
+    assert parallel.work(quick, quick=True) * 100 == parallel.work(quick) * experiments.QUICK["max_epochs"]
 
 
-def test_time_breakdown_counts_only_the_extra_epochs_of_report_rule_runs():
-    def result(name, seconds, cached=False, seed=0):
-        return SimpleNamespace(name=name, seed=seed, seconds=seconds, cached=cached,
-                               experiment=experiments.EXPERIMENTS[name], config=experiments.EXPERIMENTS[name].config)
-    rows = [result("relu", 10.0), result("relu_report_rule", 14.0), result("sigmoid", 8.0, cached=True),
-            result("topology_improved", 300.0), result("momentum_improved", 30.0)]
-    table = reproduce.time_breakdown(rows).set_index("group")
-    assert table.loc["report rows", "runs"] == 2 and table.loc["report rows", "trained"] == 1
-    assert table.loc["report rows", "seconds"] == 10
-    assert table.loc["report-rule runs (extra epochs only)", "seconds"] == 4
-    assert table.loc["wide recipes (512, 1024-512)", "seconds"] == 300
-    assert table.loc["128-unit recipes", "seconds"] == 30
-
-
-def test_a_training_that_serves_a_report_rule_twin_is_planned_for_its_longer_run():
-    row, twin = experiments.EXPERIMENTS["l1_1e-2"], experiments.EXPERIMENTS["l1_1e-2_report_rule"]
-    alone, both = parallel.group_seconds([row]), parallel.group_seconds([row, twin])
-    assert both > 5 * alone                                    # the report's rule never fired here: 100 epochs
-    assert parallel.expected_epochs(twin.config, report_rule=True) == 100
-
-
-def test_time_left_follows_the_plan_first_then_the_measured_speed():
-    bar = parallel.Progress(4, 0, {"a": 100.0, "b": 100.0, "c": 100.0, "d": 100.0}, jobs=2, enabled=False)
-    assert bar.seconds_left(10.0) == 190.0                      # the plan (400 s on 2 workers) counting down
-    bar.update(1, "a")
-    bar.update(1, "b")
-    # Half the plan done in 200 s on 2 workers, c and d in flight: the plan ran at 0.75 of the estimated speed.
-    assert abs(bar.seconds_left(200.0) - 100 / (2 * 0.75)) < 1e-9
-    bar.update(2, "c")
-    bar.update(2, "d")
-    assert bar.time_left() == "" and bar.seconds_left(300.0) == 0.0
+def progress_after(seconds, finished, planned, capsys):
+    """The bar's line once trainings of ``finished`` work ended ``seconds`` after the start."""
+    bar = parallel.Progress(len(planned), 0, sum(planned), enabled=True, every=60)
+    bar.bar.start_t -= seconds                        # as if the bar had started ``seconds`` ago
+    for work in finished:
+        bar.update(1, work)
+    line = str(bar.bar)
     bar.close()
+    capsys.readouterr()
+    return line
+
+
+def test_the_time_left_is_unknown_until_a_training_ends(capsys):
+    assert progress_after(30, [], [40] * 6, capsys).endswith("00:30<?")
+
+
+def test_the_time_left_is_the_work_still_planned_at_the_measured_speed(capsys):
+    """Six equal trainings, the first done in 40 s: five remain, 200 s at that speed (never a few seconds)."""
+    line = progress_after(40, [40], [40] * 6, capsys)
+    assert line.startswith("runs: 1/6") and line.endswith("00:40<03:20")
+
+
+def test_a_short_training_ending_first_does_not_hide_a_long_one(capsys):
+    """On two workers a 40-unit training ends before the 400-unit one beside it: the time left still
+    counts the long one (440 units at 1 unit/s), not two more short runs."""
+    line = progress_after(40, [40], [400, 40, 40], capsys)
+    assert line.endswith("00:40<07:20")
+
+
+def test_nothing_to_train_is_a_full_bar(capsys):
+    bar = parallel.Progress(3, 3, 0, enabled=True, every=60)
+    line = str(bar.bar)
+    bar.close()
+    assert line.startswith("runs: 3/3 |██████████|")

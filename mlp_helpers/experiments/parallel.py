@@ -1,77 +1,40 @@
-"""Many runs at once: seeds, ablation steps, whole reproductions, in parallel through joblib.
+"""Many runs at once: seeds, ablation steps, whole reproductions, in parallel.
 
-``run_many([(experiment, seed), ...])`` looks every run up in the run cache first (a hit loads no
-data), trains the misses in parallel, longest first, and caches each as it finishes. Locally the
-work goes to ``jobs`` worker processes (joblib's loky backend; default one per core); with
-``scheduler="tcp://host:port"`` the same calls go to a Dask cluster through joblib's Dask backend
-(the optional ``dask`` extra: ``pip install -e ".[dask]"``). Each run trains with one BLAS thread
+``run_many([(experiment, seed), ...])`` looks every run up first (a hit loads no data), trains the misses
+in parallel, largest first (``work``: the network's size times its epochs), and caches each as it
+finishes. The work goes to ``jobs`` local worker processes (joblib; default one per core) or, with
+``scheduler="tcp://host:port"``, to a Dask cluster (``pool``). Each run trains with one BLAS thread
 (``runner.train_runs``) from its own seed, so the numbers are the same however and wherever it ran.
 
 Configs that differ only in their stopping rule (a report row and its ``_report_rule`` twin, same
 seed) share one training run (``stopping.Jointly``). A progress bar counts runs done out of runs
-planned and estimates the time left.
+planned and gives tqdm's time left, measured on the trainings finished so far.
 """
 from __future__ import annotations
 
 import os
 import sys
 import threading
-import time
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from joblib import Parallel, delayed, parallel_config
-from tqdm.auto import tqdm
+from tqdm.std import tqdm
 
 from .. import settings
 from ..data import N_FEATURES
 from . import run_cache
 from .configs import ABLATIONS, Config, as_experiment
-from .runner import lookup, protocol_dataset, store, train_runs
+from .pool import finished
+from .runner import lookup, store, train_runs
 from .stats import ablation_summary, compare_values
 
-FLOPS_PER_SECOND = 8e10      # one BLAS thread of a laptop-class core, roughly (for ordering and time left)
-RECOMPRESS_SECONDS = 40      # re-compressing the 60,000 images of the JPEG probe, once per worker
-# What the products alone miss, as measured per epoch in the recorded reproduction:
-# a penalty's value and gradient every minibatch, twice as many minibatches at batch 64, the flips.
-PENALTY_COST, FLIP_COST = 1.3, 1.15
 
-
-def expected_epochs(config, report_rule=False) -> int:
-    """A guess at the epochs a training runs before its stopping rules end it (for ordering work and the
-    time left). ``report_rule``: the training also serves a report-rule twin, whose rule (five rises in a
-    row) never fired for the penalised rows at λ = 1e-2 and fired late for L1 at 1e-4 in the recorded runs."""
-    if config.patience is None or config.schedule != "constant":
-        return config.epochs
-    if report_rule and config.penalty != "none":
-        return min(config.epochs, 100 if config.lam >= 1e-2 else 40 if config.penalty == "l1" else 10)
-    if config.monitor == "val_acc":
-        return min(config.epochs, 25)
-    if config.lam >= 1e-3 and config.penalty == "l2":
-        return min(config.epochs, 55)
-    return min(config.epochs, 12 if len(config.hidden) > 1 else 10)
-
-
-def estimate_seconds(config, quick=False, report_rule=False) -> float:
-    """A rough estimate of one training's time (one BLAS thread): products per epoch x epochs, times
-    the measured cost of what the products leave out."""
+def work(config, quick=False) -> int:
+    """How big one training is, for ordering and the time left: the network's weights (multiply-adds
+    per image) times the epochs it may run."""
     sizes = [N_FEATURES, *config.hidden, 10]
-    products = sum(a * b for a, b in zip(sizes, sizes[1:]))
-    if quick:
-        n_train, n_eval = 10 * settings.QUICK["n_per_class"], 10 * settings.QUICK["n_eval_per_class"]
-        epochs = min(expected_epochs(config, report_rule), settings.QUICK["max_epochs"])
-    else:
-        n_train, n_eval, epochs = 40_000, 10_000, expected_epochs(config, report_rule)
-    seconds = products * epochs * (6 * n_train + 2 * n_eval) / FLOPS_PER_SECOND
-    seconds *= (PENALTY_COST if config.penalty != "none" else 1) * (FLIP_COST if config.augment_flip else 1)
-    seconds *= max(1.0, (128 / config.batch_size) ** 0.5)
-    return seconds + (RECOMPRESS_SECONDS if config.recompress_jpeg and not quick else 0)
-
-
-def group_seconds(group, quick=False) -> float:
-    """``estimate_seconds`` of one training group (see ``training_groups``)."""
-    return estimate_seconds(group[0].config, quick, any(e.config.stopping == "report" for e in group))
+    epochs = min(config.epochs, settings.QUICK["max_epochs"]) if quick else config.epochs
+    return sum(a * b for a, b in zip(sizes, sizes[1:])) * epochs
 
 
 def planned(items) -> list:
@@ -85,107 +48,56 @@ def planned(items) -> list:
     return out
 
 
-def training_groups(experiments) -> list[list]:
+def training_groups(experiments, quick=False) -> list[list]:
     """Experiments grouped so that each group is one training run (same config but the stopping
-    rule), longest first by ``estimate_seconds``."""
+    rule), largest ``work`` first."""
     groups = {}
     for e in experiments:
         groups.setdefault(replace(e.config, stopping="best"), []).append(e)
-    return sorted(groups.values(), key=group_seconds, reverse=True)
-
-
-def preload(normalisations, quick):
-    """A local worker's first act: load the protocol datasets the planned runs use. A loky worker whose
-    memory grows by more than 300 MB after its first task is replaced (joblib's leak guard), and one
-    normalised copy is 0.7 GB, so a worker that met a second normalisation would restart and reload."""
-    for normalisation in normalisations:
-        protocol_dataset(normalisation, quick)
-
-
-@contextmanager
-def parallel(jobs=None, scheduler=None, preloaded=(), quick=False):
-    """A joblib ``Parallel`` that yields results as they finish: ``jobs`` local processes (each first
-    loading the ``preloaded`` normalisations), or the Dask cluster at ``scheduler`` (joblib's Dask
-    backend; the client is closed afterwards)."""
-    if scheduler is None:
-        jobs = jobs or os.cpu_count() or 1
-        init = dict(initializer=preload, initargs=(tuple(preloaded), quick)) if jobs > 1 and preloaded else {}
-        yield Parallel(n_jobs=jobs, return_as="generator_unordered", batch_size=1, pre_dispatch="n_jobs", **init)
-        return
-    try:
-        from distributed import Client
-    except ImportError as err:
-        raise ImportError("a Dask scheduler needs the dask extra: pip install -e '.[dask]'") from err
-    try:
-        client = Client(scheduler, timeout="20s")
-    except ValueError as err:                 # not an address at all: say so, not a traceback
-        raise ConnectionError(f"{scheduler!r} is not a Dask scheduler address ({err}); give one like "
-                              "tcp://127.0.0.1:8786") from None
-    except (OSError, TimeoutError) as err:
-        raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler} ({err}); is it running?") from None
-    try:
-        with parallel_config(backend="dask"):
-            yield Parallel(n_jobs=-1, return_as="generator_unordered", batch_size=1)
-    finally:
-        client.close()
+    return sorted(groups.values(), key=lambda group: work(group[0].config, quick), reverse=True)
 
 
 class Progress:
-    """The bar: runs done out of runs planned, and the time left (refreshed every few seconds, so a long
-    first run does not look frozen). ``estimates``: {key: estimated seconds} of the trainings in the
-    order they are dispatched, ``jobs`` at a time."""
+    """``runs: 12/40 |███       | 03:10<05:20`` on stderr, as plain text (a notebook saves its last state).
 
-    def __init__(self, total, done, estimates, jobs, enabled, every=5.0):
-        self.estimates, self.finished, self.jobs = dict(estimates), set(), max(jobs, 1)
-        self.planned = sum(self.estimates.values())
-        self.start, self.stop = time.perf_counter(), threading.Event()
-        self.bar = tqdm(total=total, initial=done, desc="runs", unit="run", file=sys.stderr, disable=not enabled,
-                        bar_format="{desc}: {n_fmt}/{total_fmt} |{bar}| {elapsed}{postfix}")
-        self.bar.set_postfix_str(self.time_left(), refresh=True)
-        self.thread = threading.Thread(target=self.tick, args=(every,), daemon=True)
+    The count is runs done (cached ones included) out of runs planned. The bar fills with the ``work``
+    of the trainings finished, so the time left is tqdm's: the work still planned at the speed measured
+    on the work done ('?' until the first training ends). Refreshed every few seconds, so a long
+    training does not look frozen."""
+
+    def __init__(self, runs, done, work_planned, enabled, every=5.0):
+        self.runs, self.done, self.stop = runs, done, threading.Event()
+        # smoothing=0: the mean speed over everything finished, not the last few (one slow run would swing it)
+        self.bar = tqdm(total=work_planned or 1, initial=0 if work_planned else 1, desc=self.count(),
+                        smoothing=0, file=sys.stderr, disable=not enabled,
+                        bar_format="{desc} |{bar}| {elapsed}<{remaining}")
         if enabled:
-            self.thread.start()
+            threading.Thread(target=self.tick, args=(every,), daemon=True).start()
 
-    def seconds_left(self, elapsed) -> float:
-        """Until 15 % of the planned work is done: the plan (estimates / jobs) counting down. Then: the
-        measured speed (finished work, plus half of the runs in flight, per worker-second) applied to the
-        rest."""
-        waiting = [k for k in self.estimates if k not in self.finished]
-        if not waiting:
-            return 0.0
-        left = sum(self.estimates[k] for k in waiting)
-        in_flight = sum(self.estimates[k] for k in waiting[:self.jobs])      # dispatched in plan order
-        done = self.planned - left
-        if done < 0.15 * self.planned or elapsed <= 0:
-            return max(self.planned / self.jobs - elapsed, 0.1 * left / self.jobs)
-        speed = (done + in_flight / 2) / (elapsed * self.jobs)             # estimated seconds per real second
-        return (left - in_flight / 2) / (self.jobs * speed)
-
-    def time_left(self) -> str:
-        if len(self.finished) == len(self.estimates):
-            return ""
-        seconds = self.seconds_left(time.perf_counter() - self.start)
-        return f"~{seconds / 60:.0f} min left" if seconds >= 90 else f"~{seconds:.0f} s left"
+    def count(self) -> str:
+        return f"runs: {self.done}/{self.runs}"
 
     def tick(self, every):
         while not self.stop.wait(every):
-            self.bar.set_postfix_str(self.time_left(), refresh=True)
+            self.bar.refresh()
 
-    def update(self, runs, key):
-        self.finished.add(key)
-        self.bar.update(runs)
-        self.bar.set_postfix_str(self.time_left(), refresh=True)
+    def update(self, runs, work_done):
+        self.done += runs
+        self.bar.set_description_str(self.count(), refresh=False)
+        self.bar.update(work_done)
 
     def close(self):
         self.stop.set()
         self.bar.close()
 
 
-def run_many(items, *, jobs=None, scheduler=None, quick=None, cache_dir=None, force=False, progress=True) -> list:
-    """Run (or load from the cache) every (experiment, seed) in ``items``; RunResults in the same
-    order. Runs of the same config under several names train once. ``jobs``: local worker processes
-    (default ``os.cpu_count()``; 1 trains in this process); ``scheduler``: a Dask scheduler address
-    instead. ``force`` retrains and replaces cached runs. Ctrl-C keeps every run finished so far."""
+def run_many(items, *, jobs=None, scheduler=None, quick=None, cache_dir=None, force=False, progress=True,
+             published=True) -> list:
+    """Run (or load) every (experiment, seed) in ``items``; RunResults in the same order. Runs of the
+    same config under several names train once. ``jobs``: local worker processes (default
+    ``os.cpu_count()``; 1 trains in this process); ``scheduler``: a Dask scheduler address instead.
+    ``force`` retrains and replaces cached runs; ``published=False`` never answers from the published
+    runs (see ``runner.lookup``). Ctrl-C keeps every run finished so far."""
     asked = planned(items)
     quick = settings.quick_mode(quick)
     cache_dir = Path(settings.RUNS_DIR if cache_dir is None else cache_dir)
@@ -195,34 +107,23 @@ def run_many(items, *, jobs=None, scheduler=None, quick=None, cache_dir=None, fo
         unique.setdefault(e.config, e)
     done = {}
     for config, e in unique.items():
-        if not force and (hit := lookup(e, quick=quick, cache_dir=cache_dir)) is not None:
+        if not force and (hit := lookup(e, quick=quick, cache_dir=cache_dir, shipped=published)) is not None:
             done[config] = hit
-    groups = training_groups([e for config, e in unique.items() if config not in done])
-    jobs = jobs or os.cpu_count() or 1
-    estimates = {id(g): group_seconds(g, quick) for g in groups}
-    bar = Progress(len(unique), len(done), estimates, jobs, progress)
+    groups = training_groups([e for config, e in unique.items() if config not in done], quick)
+    bar = Progress(len(unique), len(done), sum(work(g[0].config, quick) for g in groups), progress)
     try:
-        if groups:
-            normalisations = sorted({g[0].config.normalisation for g in groups if g[0].config.recompress_jpeg is None})
-            with parallel(jobs, scheduler, preloaded=normalisations, quick=quick) as pool:
-                tasks = (delayed(train_group)(g, quick, id(g)) for g in groups)
-                for key, results in pool(tasks):
-                    if any(r.stop_reason == "interrupted" for r in results):
-                        # Ctrl-C reached a training in this process (--jobs 1): stop the whole call, as
-                        # it stops with worker processes; a cut-short run is never cached or tabulated.
-                        raise KeyboardInterrupt
-                    for r in results:
-                        store(r, cache_dir, replace=force)
-                        done[r.config] = r
-                    bar.update(len(results), key)
+        for results in finished(train_runs, groups, quick, jobs or os.cpu_count() or 1, scheduler):
+            if any(r.stop_reason == "interrupted" for r in results):
+                # Ctrl-C reached a training in this process (--jobs 1): stop the whole call, as it stops
+                # with worker processes; a cut-short run is never cached or tabulated.
+                raise KeyboardInterrupt
+            for r in results:
+                store(r, cache_dir, replace=force)
+                done[r.config] = r
+            bar.update(len(results), work(results[0].config, quick))
     finally:
         bar.close()
     return [replace(done[e.config], experiment=e) for e in asked]
-
-
-def train_group(group, quick, key):
-    """What a worker runs: one training for ``group`` (see ``runner.train_runs``), tagged with ``key``."""
-    return key, train_runs(group, quick=quick, progress=False)
 
 
 def run_seeds(experiment, seeds=None, *, jobs=None, scheduler=None, quick=None, cache_dir=None, force=False,

@@ -7,7 +7,7 @@ key), ``history.csv`` and ``params.npz``. The key covers everything a run's numb
 - the data: the fingerprint of the CIFAR-10 copy (``Dataset.source``, computed from a few KB of the
   files, so looking a run up loads no data),
 - the scale: the quick setting's sizes (``settings.QUICK``) for a quick run, None for a full one,
-- the code: ``code_version()``, a hash of the source of every module but the plots and widgets.
+- the code: ``code_version()``, a hash of the source of every module but the plots, widgets and result writers.
 
 ``load`` checks the entry's checksums (SHA-256 of history.csv, params.npz and the summary, stored in
 result.json when it was saved), then ``verify`` the stored key and the parameters' shapes, before an entry
@@ -38,10 +38,11 @@ from .. import settings
 FORMAT = 3                       # bump when the layout of an entry changes (3: checksums)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # The modules whose source may decide a run's numbers (relative to the package folder): every layer up to
-# experiments. A rule that cannot drift: only the drawing and interactive layers (plots/, widgets/) are left
-# out, so an edit anywhere on the training path, data reading included, makes every cached run stale.
+# experiments. A rule that cannot drift: only the drawing, interactive and results-writing layers (plots/,
+# widgets/, reproduction/) are left out, so an edit anywhere on the training path, data reading included,
+# makes every cached run stale.
 CODE_FILES = ("*.py", "data/*.py", "model/*.py", "training/*.py", "experiments/*.py")
-NOT_ON_THE_TRAINING_PATH = ("plots", "widgets")
+NOT_ON_THE_TRAINING_PATH = ("plots", "widgets", "reproduction")
 STALE_SECONDS = 600              # leftover temporary folders older than this are removed
 FILES = ("result.json", "history.csv", "params.npz")
 

@@ -8,17 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .conventions import (
-    COMPARISONS,
-    CONVENTIONS,
-    DESCRIBED,
-    REPORT_SET,
-    SINGLE_TEST_ROWS,
-    SLOW_ROW,
-    report_set,
-    shift,
-    supported,
-)
+from .conventions import COMPARISONS, DESCRIBED, REPORT_SET, SINGLE_TEST_ROWS, SLOW_ROW, shift, supported
 from .stats import interval, prediction_range, welch
 
 
@@ -99,32 +89,3 @@ def effects_table(table) -> pd.DataFrame:
                           "change": round(diff, 2), "low": round(low, 2), "high": round(high, 2),
                           "verdict": shift(described, changed, report)})
     return pd.DataFrame(lines)
-
-
-def study_markdown(table, joined, *, quick=False) -> str:
-    """The study's section of results.md."""
-    verdicts = verdict_table(table)
-    effects = effects_table(table)
-    counts = {label: reproduced_count(verdicts, label) for label in (DESCRIBED, REPORT_SET)}
-    setting = " (QUICK smoke-test setting: not comparable)" if quick else ""
-    conventions = "\n".join(f"- `{c.name}`: {c.meaning}" for c in CONVENTIONS.values())
-    headline = "\n".join(
-        f"- **{label} conventions: reproduced {n} of {ran}** report rows; the base row at lr 0.001 "
-        f"(report: about 38 %): {slow}." for label, (n, ran, slow) in counts.items())
-    return "\n".join([
-        f"## The report's conventions, tested{setting}\n",
-        "Pre-registered in `results/preregistration.md` before any run; command: "
-        "`make reproduce-conventions`. Five seeds per row and set. A report number is **reproduced** when it "
-        "lies inside our 95 % prediction range for one run, mean ± t·s·√(1 + 1/n).\n",
-        "The conventions tested:\n", conventions + "\n",
-        headline + "\n",
-        f"The registered rule added to the report set: {', '.join(joined) or 'no optional convention'}; "
-        f"so the report set is {' + '.join(report_set(joined))}.\n",
-        "### Each convention alone\n",
-        "`change` is the convention's mean minus the described set's, with its Welch 95 % interval "
-        "[`low`, `high`]; `verdict` says whether it moved the row measurably toward or away from the report's "
-        "number.\n",
-        effects.to_markdown(index=False) + "\n",
-        "### Every row under the described and the report conventions\n",
-        verdicts.to_markdown(index=False) + "\n",
-    ])

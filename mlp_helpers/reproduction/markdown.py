@@ -12,9 +12,9 @@ import math
 
 import pandas as pd
 
-from .configs import ABLATIONS, EXPERIMENTS, REPORT_RULE_SUFFIX
-from .stats import ablation_summary, binomial_sd, seed_summary, verdict, welch
-from .tables import targets_table
+from ..experiments.configs import ABLATIONS, BASE_ROW, EXPERIMENTS, REPORT_RULE_SUFFIX
+from ..experiments.stats import ablation_summary, binomial_sd, compare, seed_summary
+from .files import targets_table
 
 # The run each evidence run changes one thing of (default: the report's base row).
 EVIDENCE_BASELINES = {"relu_he": "relu", "two_layers_64_small_init": "two_layers_64"}
@@ -39,11 +39,9 @@ def inside(value) -> str:
     return {True: "yes", False: "**no**"}.get(value, "")
 
 
-def difference(table, a, b) -> tuple:
-    """(text 'd [lo, hi]', verdict) for mean(a) - mean(b) in ``table``."""
-    acc = {name: table.loc[table["experiment"] == name, "test_acc_%"] for name in (a, b)}
-    diff, low, high = welch(acc[a], acc[b])
-    return f"{diff:+.2f} {span(low, high)}".strip(), verdict(low, high, a, b)
+def gap(found) -> str:
+    """'+1.20 [0.40, 2.00]': a ``stats.compare`` result's difference and its interval."""
+    return f"{found['difference']:+.2f} {span(found['ci_low'], found['ci_high'])}".strip()
 
 
 def report_rows(table, summary) -> pd.DataFrame:
@@ -58,11 +56,10 @@ def report_rows(table, summary) -> pd.DataFrame:
                "reproduced (ours)?": inside(ours["reproduced"])}
         if twin in by_name.index:
             rule = by_name.loc[twin]
-            text, _ = difference(table, twin, name)
             row.update({"report's rule": spread(rule),
                         "its prediction range": span(rule["pred_low_%"], rule["pred_high_%"]),
                         "reproduced (its rule)?": inside(rule["reproduced"]),
-                        "rule effect (theirs - ours)": text})
+                        "rule effect (theirs - ours)": gap(compare(table, twin, name))})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -71,12 +68,13 @@ def evidence_rows(table, summary) -> pd.DataFrame:
     by_name = summary.set_index("experiment")
     rows = []
     for name in [e for e in summary["experiment"] if EXPERIMENTS.get(e) and EXPERIMENTS[e].kind == "evidence"]:
-        base = EVIDENCE_BASELINES.get(name, "momentum_b128")
+        base = EVIDENCE_BASELINES.get(name, BASE_ROW)
         row = by_name.loc[name]
         entry = {"run": name, "changes": EXPERIMENTS[name].config.describe(), "n": row["n"], "test acc": spread(row),
                  "95 % interval": span(row["ci_low_%"], row["ci_high_%"]), "against": base}
         if base in by_name.index:
-            entry["difference"], entry["verdict"] = difference(table, name, base)
+            found = compare(table, name, base)
+            entry["difference"], entry["verdict"] = gap(found), found["verdict"]
         rows.append(entry)
     return pd.DataFrame(rows)
 
