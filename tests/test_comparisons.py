@@ -58,6 +58,31 @@ def test_question_runs_pair_every_report_row_with_its_report_rule_twin(fake_trai
         assert [r.seed for r in results] == list(experiments.EXPERIMENTS[name].seeds)
 
 
+def test_question_runs_gives_a_notebook_its_views(fake_train, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(settings, "RUNS_DIR", tmp_path)
+    runs = experiments.question_runs("regularisation", quick=False, jobs=1, progress=False)
+    assert isinstance(runs, dict) and runs.by_name == dict(runs) and type(runs.by_name) is dict
+    assert {name: run.seed for name, run in runs.seed0.items()} == dict.fromkeys(runs, 0)
+    assert runs.seed0["l2_1e-2"] is runs["l2_1e-2"][0]
+    assert len(runs.runs) == sum(len(results) for results in runs.values())
+    assert runs.report_rows == ["momentum_b128", "l2_1e-4", "l2_1e-2", "l1_1e-4", "l1_1e-2"]
+    runs.print_plan()
+    lines = capsys.readouterr().out.splitlines()
+    planned = [line.split()[0] for line in lines if not line.startswith(" ")]
+    assert planned == [n for n in runs if not n.endswith(REPORT_RULE_SUFFIX)]
+    assert any("penalty=l2, lam=0.01" in line for line in lines)
+
+
+def test_margin_split_finds_the_reports_best_row_for_the_recipes_question():
+    table = pd.concat([hand_table([38.0, 39.0, 40.0], "relu"), hand_table([50.0, 51.0, 52.0], "activations_improved")])
+    steps = experiments.ablation_summary(table, [("relu", "report row"), ("activations_improved", "+ all")])
+    split = experiments.margin_split(steps)
+    best = experiments.EXPERIMENTS["sigmoid"]          # the best of the activation rows in the report (41.36 %)
+    assert split["part"].iloc[0].endswith(f"the report's sigmoid ({best.report_acc} %)")
+    assert split["points"].iloc[-1] == round(51.0 - best.report_acc, 2)
+    assert experiments.margin_split(steps, 35.77, "relu")["points"].iloc[-1] == round(51.0 - 35.77, 2)
+
+
 def test_seed_summary_scores_quick_runs_on_the_quick_test_set(fake_train, tmp_path):
     kwargs = dict(cache_dir=tmp_path, jobs=1, progress=False)
     quick = experiments.run_many([("relu", s) for s in range(3)], quick=True, **kwargs)

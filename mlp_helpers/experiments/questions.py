@@ -30,9 +30,38 @@ def question_names(question, base=True) -> list[str]:
     return with_report_rule(names)
 
 
-def question_runs(question, *, base=True, **kwargs) -> dict[str, list]:
-    """name -> its RunResults in seed order, for every experiment of ``question_names(question, base)``.
+class QuestionRuns(dict):
+    """name -> its RunResults in seed order (a dict: ``runs["relu"][0]`` is seed 0 of the ReLU row), and
+    the views a notebook needs: ``by_name`` (that dict), ``seed0`` (name -> seed 0), ``runs`` (every
+    RunResult), ``report_rows`` (the names of the report's rows, the base row first) and ``print_plan()``."""
+
+    @property
+    def by_name(self) -> dict[str, list]:
+        return dict(self)
+
+    @property
+    def seed0(self) -> dict:
+        return {name: runs[0] for name, runs in self.items()}
+
+    @property
+    def runs(self) -> list:
+        return [r for runs in self.values() for r in runs]
+
+    @property
+    def report_rows(self) -> list[str]:
+        return [name for name in self if EXPERIMENTS[name].kind == "report"]
+
+    def print_plan(self) -> None:
+        """One line per experiment (not the report-rule twins): its name, what it changes, and its note."""
+        for name in self:
+            e = EXPERIMENTS[name]
+            if e.kind != "report_rule":
+                print(f"{name:26s} {e.config.describe()}" + (f"\n{'':26s} ({e.note})" if e.note else ""))
+
+
+def question_runs(question, *, base=True, **kwargs) -> QuestionRuns:
+    """Every seed of every experiment of ``question_names(question, base)``, as a ``QuestionRuns``.
     Keyword arguments go to ``run_many`` (``jobs``, ``scheduler``, ``quick``, ``progress``, ...)."""
     names = question_names(question, base)
     runs = run_many([(name, seed) for name in names for seed in EXPERIMENTS[name].seeds], **kwargs)
-    return {name: [r for r in runs if r.name == name] for name in names}
+    return QuestionRuns((name, [r for r in runs if r.name == name]) for name in names)

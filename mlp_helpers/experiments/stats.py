@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..settings import QUICK
+from .configs import EXPERIMENTS, experiments_for
 from .results import results_table
 
 # t(0.975, df) for df = 1..30 (standard tables); beyond 30 the Cornish-Fisher expansion below.
@@ -204,11 +205,16 @@ def ablation_summary(results_or_table, chain) -> pd.DataFrame:
     return out
 
 
-def margin_split(ablation, report_acc, report_row) -> pd.DataFrame:
-    """Where a recipe's margin over the report's ``report_acc`` (its row ``report_row``) comes from, as
-    rows that add up: the ablation's first step minus the report, the gains the ablation measures (their
-    interval excludes 0), the gains it does not (an interval around 0, or one seed), and the total. A
-    margin is credited only to the measured steps, which the ``steps`` column names."""
+def margin_split(ablation, report_acc=None, report_row=None) -> pd.DataFrame:
+    """Where a recipe's margin over the report comes from, as rows that add up: the ablation's first step
+    minus the report's number, the gains the ablation measures (their interval excludes 0), the gains it
+    does not (an interval around 0, or one seed), and the total. A margin is credited only to the measured
+    steps, which the ``steps`` column names. The report's row is by default its best row for the question
+    of the recipe (the ablation's last step); ``report_row`` and its ``report_acc`` (%) name another."""
+    if report_row is None:
+        question = EXPERIMENTS[ablation["experiment"].iloc[-1]].question
+        best = max((e for e in experiments_for(question) if e.kind == "report"), key=lambda e: e.report_acc)
+        report_row, report_acc = best.name, best.report_acc
     measured = ablation["measured"].eq(True)
     first = ablation["mean_%"].iloc[0]
     parts = [(f"the first step ({ablation['change'].iloc[0]}) minus the report's {report_row} ({report_acc} %)",
