@@ -71,7 +71,8 @@ def dataset_for(config, quick=None):
 
 def data_source(config) -> str:
     """The ``Dataset.source`` that ``dataset_for(config)`` will have, without loading any data: the
-    fingerprint of the CIFAR-10 copy (a few KB read once per process), marked for a re-compressed copy."""
+    fingerprint of the CIFAR-10 copy (SHA-256 of every byte, hashed once and then remembered), marked for a
+    re-compressed copy."""
     fingerprint = data_fingerprint(locate_cifar10())
     if config.recompress_jpeg is not None:
         return recompressed_source(fingerprint, config.recompress_jpeg)
