@@ -35,27 +35,24 @@ class SGD:
 
     def step(self, params, grads):
         """One update of every array in ``params`` (in place), with learning rate ``self.lr``."""
+        eta, mu = self.lr, self.momentum
         for key, theta in params.items():
-            if self.momentum and key not in self.velocity:
+            if mu and key not in self.velocity:
                 self.velocity[key] = np.zeros_like(theta)
-            g, v = grads[key], self.velocity.get(key)
-            # Row blocks (model/blocks.py): the same update, one cache-sized block of rows at a time.
+            # Row blocks (model/blocks.py): the same rule, one cache-sized block of rows at a time.
             for rows in row_blocks(theta):
-                self._update(theta[rows], g[rows], None if v is None else v[rows])
-
-    def _update(self, theta, g, v):
-        """The update rule on one block: theta and v (the velocity) change in place."""
-        step = self.lr * g                     # eta g
-        if self.momentum == 0:
-            theta -= step
-            return
-        v *= self.momentum
-        v -= step                              # v <- mu v - eta g
-        if self.nesterov:                      # theta <- theta + mu v - eta g
-            theta -= step
-            theta += self.momentum * v
-        else:
-            theta += v                         # theta <- theta + v
+                theta_rows, g = theta[rows], grads[key][rows]
+                if mu == 0:
+                    theta_rows -= eta * g
+                    continue
+                v = self.velocity[key][rows]
+                v *= mu
+                v -= eta * g                       # v <- mu v - eta g
+                if self.nesterov:                  # theta <- theta + mu v - eta g
+                    theta_rows -= eta * g
+                    theta_rows += mu * v
+                else:
+                    theta_rows += v                # theta <- theta + v
 
     def __repr__(self):
         kind = "Nesterov" if self.nesterov else "classical"
