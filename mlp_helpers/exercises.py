@@ -1,11 +1,16 @@
 """Small helpers the notebooks' exercises call: public checks, graded asserts, and guards.
 
     check("02.1", "dW", expected, got)          print expected against got (a public check)
+    check_equal("07.2", "verdict", e, g)        the same for values that are not numbers
     assert_close("02.1", "dW", expected, got)   the same, raising AssertionError (a hidden test)
     assert_unchanged("03.1", "w", before, w)    AssertionError unless the caller's array is as it was, bit for bit
     forbid("02.1", layers.affine_backward)      while the block runs, the package function, or a copy of
                                                 its code, fails the test; so does taking over 10 s
     requires("02.1", affine_backward)           "finish exercise 02.1 first" while it is still the stub
+    status("02.1", "02.2")                      one line per exercise: done, not yet (and why), not run yet
+
+Inside IPython, an unfinished exercise's stub (``NotImplementedError("Exercise 02.1: ...")``) shows that
+one line instead of a traceback.
 
 Hidden tests load this file afresh (a new module object, course/exercise_cells.HIDDEN_PROLOGUE), so a
 notebook cell that replaced one of these helpers (exercises.assert_close = ...) changes nothing they do.
@@ -16,6 +21,7 @@ means the same numbers up to round-off, and about 1 means unrelated ones.
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import sys
 import threading
@@ -64,7 +70,18 @@ def _compare(expected, got, tol):
 def check(exercise, name, expected, got, tol=TOLERANCE):
     """Print one line, expected against got, and whether they agree; return True if they do."""
     ok, text = _compare(expected, got, tol)
-    print(f"{exercise} {name}: {text}  " + ("ok" if ok else f"WRONG (should be < {tol:g})"))
+    line = f"{exercise} {name}: {text}  " + ("ok" if ok else f"WRONG (should be < {tol:g})")
+    print(line)
+    _record(exercise, ok, line)
+    return ok
+
+
+def check_equal(exercise, name, expected, got):
+    """``check`` for values that are not numbers (a verdict, a label): print one line; True if equal."""
+    ok = got == expected
+    line = f"{exercise} {name}: expected {expected!r}  got {got!r}  " + ("ok" if ok else "WRONG")
+    print(line)
+    _record(exercise, ok, line)
     return ok
 
 
@@ -215,4 +232,57 @@ def requires(exercise, *functions):
                                     f"still {verb} NotImplementedError)")
         # IPython shows what _render_traceback_ returns instead of the traceback.
         error._render_traceback_ = lambda: [f"NotImplementedError: {error}"]
+        _record(exercise, False, str(error))
         raise error
+
+
+# ------------------------------------------------------------------ status ---
+_outcomes: dict[str, str | None] = {}     # exercise -> None (every check passed) or the first line that failed
+_UNFINISHED = re.compile(r"^(?:Exercise|finish exercise) (\d\d\.\d+)")
+
+
+def _record(exercise, ok, line):
+    if ok:
+        _outcomes.setdefault(exercise, None)
+    elif _outcomes.get(exercise) is None:
+        _outcomes[exercise] = line
+
+
+def status(*exercise_ids) -> None:
+    """Print one line per exercise, from the checks run so far in this kernel: done, not yet (with the
+    first line that failed), or not run yet. Each notebook ends with it."""
+    lines = []
+    for exercise in exercise_ids:
+        if exercise not in _outcomes:
+            lines.append(f"{exercise} not run yet: run the cells of the exercise and its check")
+        elif _outcomes[exercise] is None:
+            lines.append(f"{exercise} done")
+        else:
+            lines.append(f"{exercise} not yet: {_outcomes[exercise]}")
+    print("\n".join(lines))
+
+
+def _one_line_if_unfinished(shell, etype, value, tb, tb_offset=None):
+    """IPython's handler for NotImplementedError: an unfinished exercise's stub shows its one line (and
+    is recorded for ``status``); any other shows the usual traceback."""
+    match = _UNFINISHED.match(str(value))
+    if match is not None:
+        _record(match[1], False, str(value))
+        if not hasattr(value, "_render_traceback_"):
+            value._render_traceback_ = lambda: [f"{etype.__name__}: {value}"]
+    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)     # honours _render_traceback_
+    return []
+
+
+def _install_handler():
+    """Install the handler in a running IPython kernel (not for a copy of this module loaded afresh)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and __name__ == "mlp_helpers.exercises":
+        shell.set_custom_exc((NotImplementedError,), _one_line_if_unfinished)
+
+
+_install_handler()
