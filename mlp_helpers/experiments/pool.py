@@ -14,8 +14,10 @@ needs the optional ``dask`` extra (``pip install -e ".[dask]"``).
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from concurrent.futures import CancelledError
 
 from joblib import Parallel, delayed
 
@@ -72,20 +74,20 @@ def local(train, groups, quick, jobs):
 
 
 def on_dask(train, groups, quick, scheduler, timeout=None):
-    """The trainings on the Dask cluster at ``scheduler``; the client is closed afterwards, whatever happens."""
+    """The trainings on the Dask cluster at ``scheduler``; the client is closed afterwards, whatever happens.
+    distributed's own error log is held back meanwhile: what went wrong is the one line raised here."""
     timeout = DASK_TIMEOUT if timeout is None else timeout
-    client = connect(scheduler, timeout)
+    client, logging_was = connect(scheduler, timeout), logging.root.manager.disable
+    logging.disable(logging.ERROR)
     try:
         pending = [client.submit(train, group, quick=quick, progress=False, pure=False) for group in groups]
         last_worker = time.monotonic()
         while pending:
-            ready = [future for future in pending if future.done()]
-            for future in ready:
+            fetched = [(f, r) for f in pending if f.done() and (r := result(f, client, scheduler, timeout)) is not None]
+            for future, results in fetched:
                 pending.remove(future)
-                if future.cancelled():
-                    raise ConnectionError(lost(scheduler))
-                yield future.result()                        # a worker's exception is raised as itself
-            if ready:
+                yield results
+            if fetched:
                 continue
             if workers(client, scheduler):
                 last_worker = time.monotonic()
@@ -95,6 +97,23 @@ def on_dask(train, groups, quick, scheduler, timeout=None):
             time.sleep(POLL_SECONDS)
     finally:
         client.close()
+        logging.disable(logging_was)
+
+
+def result(future, client, scheduler, timeout):
+    """A finished training's results; the training's own exception raised as itself; None when its results
+    were lost with the worker that held them (the cluster trains it again)."""
+    try:
+        if not future.cancelled():                  # a future cancelled for the lost scheduler
+            return future.result(timeout=timeout)
+    except OSError:                                 # the comm closed, or the fetch timed out
+        if future.status == "error":
+            raise                                   # the training's own OSError
+    except CancelledError:
+        pass
+    if future.cancelled() or client.status != "running":
+        raise ConnectionError(lost(scheduler)) from None
+    return None
 
 
 def connect(scheduler, timeout):
