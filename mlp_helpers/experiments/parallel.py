@@ -68,9 +68,10 @@ class Progress:
     def __init__(self, runs, done, work_planned, enabled, every=5.0):
         self.runs, self.done, self.stop = runs, done, threading.Event()
         # smoothing=0: the mean speed over everything finished, not the last few (one slow run would swing it)
-        self.bar = tqdm(total=work_planned or 1, initial=0 if work_planned else 1, desc=self.count(),
-                        smoothing=0, file=sys.stderr, disable=not enabled,
-                        bar_format="{desc} |{bar}| {elapsed}<{remaining}")
+        self.bar = tqdm(total=work_planned or 1, desc=self.count(), smoothing=0, file=sys.stderr,
+                        disable=not enabled, bar_format="{desc} |{bar}| {elapsed}<{remaining}")
+        if not work_planned:
+            self.bar.update(1)                                     # nothing to train: done at once
         if enabled:
             threading.Thread(target=self.tick, args=(every,), daemon=True).start()
 
