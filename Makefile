@@ -63,11 +63,11 @@ student: course-install
 	$(BIN)/python -m course.student
 
 grade: course-install
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder  (folder/<student_id>/<notebook>.ipynb)"; exit 2; }
-	$(BIN)/python -m course.grade "$(SUBMISSIONS)"
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [JOBS=n]  (folder/<student_id>/<notebook>.ipynb)"; exit 2; }
+	$(BIN)/python -m course.grade $(if $(JOBS),--jobs $(JOBS),) "$(SUBMISSIONS)"
 
 course-check: course-install
-	$(BIN)/python -m course.check
+	$(BIN)/python -m course.check $(if $(JOBS),--jobs $(JOBS),)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache build dist

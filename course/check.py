@@ -1,4 +1,5 @@
-"""`make course-check`: build the student edition, then autograde these submissions of it:
+"""`make course-check [JOBS=n]`: build the student edition, then grade these submissions of it, each as a
+student of a class graded by `make grade` (course.grade: each in their own copy of the course, JOBS at once):
 
     unsolved       the student edition as released                 must score 0
     solved         the instructor notebooks (notebooks/)            must score full marks
@@ -7,21 +8,21 @@
                    k-th bug of each exercise in planted-k
 
 and print `unsolved P0/P  solved P/P  planted-bugs P1/P P2/P`. Every failure in the unsolved grading must
-name its exercise; every planted-bug failure must name its exercise and say what was expected.
+name its exercise; every planted-bug failure must name its exercise and say what was expected; each
+submission's feedback must stay under FEEDBACK_LIMIT.
 """
 from __future__ import annotations
 
-import os
+import argparse
 import shutil
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 
 from course.exercise_cells import exercise_of
-from course.grade import exercise_scores
-from course.nbgrader_course import ASSIGNMENT, BUILD, ROOT, autograde, feedback_files, require_data, scores, submit
+from course.grade import grade, jobs_argument
+from course.nbgrader_course import ASSIGNMENT, BUILD, ROOT, feedback_files, require_data
 from course.student import build
 
 # (exercise id, what the bug is, lines of its solution, the lines that replace them[, lines added after the
@@ -59,6 +60,9 @@ PLANTED_BUGS = [
      ["half = t_quantile(n - 1) * values.std(ddof=1) * np.sqrt(1 + 1 / n)"],
      ["half = t_quantile(n - 1) * values.std(ddof=1) / np.sqrt(n)"]),
 ]
+
+
+FEEDBACK_LIMIT = 1_000_000     # bytes of feedback per student, all pages together
 
 
 def bug_rounds(bugs=None):
@@ -117,65 +121,57 @@ def failed_tests(course, student):
     return failures
 
 
-def grade_apart(course, submissions):
-    """Autograde each submission {student: notebook paths} in its own copy of ``course`` (its own
-    gradebook, so the gradings cannot lock each other), as many at once as there are cores; returns
-    {student: its course folder}."""
-    courses = {}
-    for student, notebooks in submissions.items():
-        copy = course.with_name(f"{course.name}-{student}")
-        if copy.exists():
-            shutil.rmtree(copy)
-        shutil.copytree(course, copy)
-        submit(copy, student, notebooks)
-        courses[student] = copy
-    with ThreadPoolExecutor(max_workers=min(len(courses), os.cpu_count() or 1)) as pool:
-        list(pool.map(autograde, courses.values()))          # each call runs nbgrader in a subprocess
-    return courses
-
-
-def course_check(notebooks_dir=ROOT / "notebooks", bugs=None, folder=BUILD / "course-check"):
-    """Run the gradings (unsolved, solved, one per round of planted bugs); returns (summary line, list
-    of problems, details dict)."""
+def course_check(notebooks_dir=ROOT / "notebooks", bugs=None, folder=BUILD / "course-check", jobs=None):
+    """Build the student edition, then grade its submissions as `make grade` grades a class (each one
+    a student); returns (summary line, list of problems, details dict)."""
     rounds = bug_rounds(bugs)
     folder = Path(folder)
-    course = folder / "course"
-    dist, _ = build(notebooks_dir, dist=folder / "student", course=course)
+    dist, _ = build(notebooks_dir, dist=folder / "student", course=folder / "student-course")
     originals = sorted(Path(notebooks_dir).glob("*.ipynb"))
-    submissions = {"unsolved": sorted((dist / "notebooks").glob("*.ipynb")), "solved": originals}
+    submissions = folder / "submissions"
+    shutil.rmtree(submissions, ignore_errors=True)
+    for name, paths in (("unsolved", sorted((dist / "notebooks").glob("*.ipynb"))), ("solved", originals)):
+        (submissions / name).mkdir(parents=True)
+        for path in paths:
+            shutil.copy(path, submissions / name / path.name)
     planted = {}
     for k, round_bugs in enumerate(rounds, 1):
         name = f"planted-{k}"
-        (folder / name).mkdir(parents=True, exist_ok=True)
+        (submissions / name).mkdir(parents=True)
         planted[name] = set()
         for path in originals:
             nb = nbformat.read(path, as_version=4)
             planted[name] |= plant(nb, round_bugs)
-            nbformat.write(nb, folder / name / path.name)
+            nbformat.write(nb, submissions / name / path.name)
         if missing := set(round_bugs) - planted[name]:
             raise SystemExit(f"planted bugs for exercises not found in {notebooks_dir}: {sorted(missing)}")
-        submissions[name] = sorted((folder / name).glob("*.ipynb"))
-    courses = grade_apart(course, submissions)
-    got = {s: exercise_scores(scores(courses[s], s)) for s in submissions}
+    graded = grade(submissions, course=folder / "course", notebooks_dir=notebooks_dir, jobs=jobs)
+    course, got = graded.course, graded.table
     total = {s: sum(v[0] for v in got[s].values()) for s in got}
     top = sum(v[1] for v in got["solved"].values())
     line = (f"unsolved {total['unsolved']:g}/{top:g}  solved {total['solved']:g}/{top:g}  planted-bugs "
             + " ".join(f"{total[s]:g}/{top:g}" for s in planted))
-    problems = []
+    problems = [f"{s}: {p}" for s in got for p in graded.problems[s]]     # a repair, a notebook not graded
+    problems += [f"{s}: {n}.ipynb was graded whole: its sliced grading met a NameError (course/grading_slice.py)"
+                 for s in got for n in graded.whole[s]]
+    for s in got:
+        size = sum(p.stat().st_size for p in (course / "feedback" / s).rglob("*") if p.is_file())
+        if size > FEEDBACK_LIMIT:
+            problems.append(f"{s}: the feedback is {size / 1e6:.2f} MB (more than {FEEDBACK_LIMIT / 1e6:g} MB)")
     if top == 0:
         problems.append("no graded exercise found")
     if total["unsolved"] != 0:
         problems.append(f"the unsolved edition scores {total['unsolved']:g}, not 0")
     if total["solved"] != top:
-        problems.append("the instructor notebooks lose points: " + str(failed_tests(courses["solved"], "solved")))
-    failures = {s: failed_tests(courses[s], s) for s in ("unsolved", *planted)}
+        problems.append("the instructor notebooks lose points: " + str(failed_tests(course, "solved")))
+    failures = {s: failed_tests(course, s) for s in ("unsolved", *planted)}
     for exercise, text in failures["unsolved"].items():
         if f"Exercise {exercise}" not in text:
             problems.append(f"unsolved: the failure of exercise {exercise} does not name it: {text}")
     for name, exercises in planted.items():
-        problems += _planted_problems(name, exercises, got[name], failures[name], courses[name], top)
+        problems += _planted_problems(name, exercises, got[name], failures[name], course, top)
     return line, problems, {"scores": got, "failures": failures, "points": top, "course": course,
-                            "courses": courses, "planted": planted}
+                            "planted": planted}
 
 
 def _planted_problems(name, planted, got, failures, course, top):
@@ -198,9 +194,13 @@ def _planted_problems(name, planted, got, failures, course, top):
     return problems
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m course.check", description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=jobs_argument, default=None,
+                        help="submissions graded at once (default: one per core)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     require_data()
-    line, problems, _ = course_check()
+    line, problems, _ = course_check(jobs=args.jobs)
     print(line)
     for problem in problems:
         print("  FAIL:", problem)

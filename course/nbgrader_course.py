@@ -1,7 +1,9 @@
 """An nbgrader course directory under build/, and the calls into nbgrader the other scripts share.
 
-One assignment, "backprop", holds the notebooks. Grading runs every notebook in quick mode
-(MLP_QUICK=1, one BLAS thread; CIFAR10_DIR passes through) with a timeout per cell.
+One assignment, "backprop", holds the notebooks. Grading runs every notebook in quick mode and grading
+mode (MLP_QUICK=1, MLP_GRADING=1: explorers and figures skipped; MPLBACKEND=Agg: no figure is drawn
+into the feedback; one BLAS thread; CIFAR10_DIR passes through) with a timeout per cell as a last resort
+(each graded call of a student's code has its own, shorter limit: exercises.forbid).
 """
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ import sys
 import warnings
 from pathlib import Path
 
+import nbformat
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
 ASSIGNMENT = "backprop"
-CELL_TIMEOUT = 300          # seconds per cell when grading
-GRADE_ENV = {"MLP_QUICK": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-             "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+CELL_TIMEOUT = 120          # seconds per cell when grading: the graded cells need a few
+GRADE_ENV = {"MLP_QUICK": "1", "MLP_GRADING": "1", "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1",
+             "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 def require_data():
     """Stop before any grading, in one line, if CIFAR-10 cannot be found (or fetched): every notebook
@@ -76,22 +80,6 @@ def nbgrader(course, *args, grading=False):
     return done.stdout + done.stderr
 
 
-def submit(course, student, notebooks):
-    """Put one student's notebooks (paths) where nbgrader looks for submissions."""
-    folder = Path(course) / "submitted" / student / ASSIGNMENT
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    for path in notebooks:
-        shutil.copy(path, folder / Path(path).name)
-
-
-def autograde(course):
-    """Autograde every submission (quick mode) and write the students' HTML feedback."""
-    nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force", grading=True)
-    nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
-
-
 FAILURE_RE = re.compile(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception|Entry)): (.+)$")
 LOG_RE = re.compile(r"^\[\w+ \| (INFO|WARNING|ERROR)\] (.+)$")
 
@@ -114,16 +102,17 @@ def failure_line(log):
     return (warned[-1] if warned else logged[first_error][2]).strip()[:160]
 
 
-def autograde_student(course, student, notebooks):
+def autograde_student(course, student, notebooks, alone=False):
     """Autograde one student's submitted notebooks (names, e.g. "01_toy"); a notebook nbgrader fails on
-    is tried alone so the others still count. Returns {notebook name: one-line reason} of the failures;
-    nbgrader's log of each failure is kept in course/logs/."""
+    is tried alone so the others still count (``alone``: each is graded alone from the start). Returns
+    {notebook name: one-line reason} of the failures; nbgrader's log of each failure is kept in course/logs/."""
     common = ("autograde", ASSIGNMENT, f"--student={student}", "--create", "--force")
-    try:
-        nbgrader(course, *common, grading=True)
-        return {}
-    except RuntimeError:
-        pass
+    if not alone:
+        try:
+            nbgrader(course, *common, grading=True)
+            return {}
+        except RuntimeError:
+            pass
     failed = {}
     for name in notebooks:
         try:
@@ -136,12 +125,40 @@ def autograde_student(course, student, notebooks):
     return failed
 
 
+def name_errors(path):
+    """How many cells of an autograded notebook failed with a NameError (a name no cell that ran defined)."""
+    return sum(o.get("ename") == "NameError" for cell in nbformat.read(path, as_version=4).cells
+               for o in cell.get("outputs", []) if o.output_type == "error")
+
+
+def copy_scores(source, target, student):
+    """Put one student's scores from the gradebook of course ``source`` into that of course ``target``
+    (a student graded in a copy of the course joins the class's gradebook)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(_db(source)) as origin, Gradebook(_db(target)) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # SQLAlchemy's autoflush notes from inside nbgrader's API
+        gb.update_or_create_student(student)
+        gb.update_or_create_submission(ASSIGNMENT, student)
+        for notebook in origin.find_submission(ASSIGNMENT, student).notebooks:
+            graded = {g.name: g for g in notebook.grades}
+            for grade in gb.find_submission_notebook(notebook.name, ASSIGNMENT, student).grades:
+                mark = graded[grade.name]
+                grade.auto_score, grade.manual_score = mark.auto_score, mark.manual_score
+                grade.needs_manual_grade = mark.needs_manual_grade
+        gb.db.commit()
+
+
+def _db(course):
+    return "sqlite:///" + str(Path(course) / "gradebook.db")
+
+
 def zero_scores(course, student, notebooks):
     """Record 0 for every graded cell of `notebooks` (names) of `student`, creating the student and the
     submission in the gradebook if need be, so the export and the scores count them as 0."""
     from nbgrader.api import Gradebook
 
-    with Gradebook("sqlite:///" + str(Path(course) / "gradebook.db")) as gb, warnings.catch_warnings():
+    with Gradebook(_db(course)) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore")          # SQLAlchemy's autoflush notes from inside nbgrader's API
         gb.update_or_create_student(student)
         gb.update_or_create_submission(ASSIGNMENT, student)
@@ -156,7 +173,7 @@ def scores(course, student):
     from nbgrader.api import Gradebook
 
     result = {}
-    with Gradebook("sqlite:///" + str(Path(course) / "gradebook.db")) as gb:
+    with Gradebook(_db(course)) as gb:
         for notebook in gb.find_submission(ASSIGNMENT, student).notebooks:
             for grade in notebook.grades:
                 result[grade.name] = (grade.score, grade.max_score)

@@ -234,7 +234,7 @@ def test_missing_data_stops_grading_up_front_in_one_line(entry, tmp_path, monkey
     monkeypatch.setenv("CIFAR10_DIR", str(tmp_path / "nowhere"))
     (tmp_path / "class" / "alice").mkdir(parents=True)
     main = course.grade.main if entry == "grade" else course.check.main
-    args = [[str(tmp_path / "class")]] if entry == "grade" else []
+    args = [[str(tmp_path / "class")]] if entry == "grade" else [[]]
     with pytest.raises(SystemExit, match=r"^error: no CIFAR-10 for the notebooks, so nothing was graded: .*nowhere"):
         main(*args)
     assert not (tmp_path / "class" / "alice" / "feedback").exists()
