@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlp_helpers import settings
 from mlp_helpers.experiments import EXPERIMENTS, committed_results, published, runner
 from mlp_helpers.experiments.runner import RunResult
 
@@ -24,11 +25,10 @@ def fake_run(name="momentum_b128", seed=0, acc=0.4321, epochs=3):
 @pytest.fixture
 def shelf(tmp_path, monkeypatch):
     """Published runs written to a temporary folder, and the package pointed at them."""
-    path = tmp_path / "histories.csv.gz"
+    monkeypatch.setattr(settings, "RESULTS_DIR", tmp_path)
     runs = [fake_run(seed=0), fake_run(seed=1, acc=0.4), fake_run("l2_1e-2", seed=0, acc=0.41)]
-    published.write(runs, path)
-    monkeypatch.setattr(published, "HISTORIES", path)
-    monkeypatch.setattr(published, "WEIGHTS_DIR", tmp_path / "weights")
+    path = published.write(runs)
+    assert path == tmp_path / "histories.csv.gz"
     monkeypatch.delenv(published.RETRAIN_ENV, raising=False)
     published.use(None)
     yield path, runs

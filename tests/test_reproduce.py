@@ -116,6 +116,8 @@ def test_a_full_run_of_everything_writes_the_committed_table_and_figures(folders
                     "Measured here", "### momentum", "### topology", "Our recipes against", "seeds, mean, sd"):
         assert heading in text, heading
     assert "momentum_b128_report_rule" in text and "(1 seed)" in text
+    shipped = pd.read_csv(folders["RESULTS_DIR"] / "histories.csv.gz")     # the published runs, every epoch
+    assert len(shipped) == 2 * sum(len(e.seeds) for e in experiments.EXPERIMENTS.values())
 
 
 def test_cached_is_printed_for_runs_from_the_cache_only(folders, fake_runs, capsys, no_figures):

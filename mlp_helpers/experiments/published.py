@@ -28,8 +28,8 @@ import pandas as pd
 from .. import settings
 from .run_cache import code_version
 
-HISTORIES = settings.RESULTS_DIR / "histories.csv.gz"
-WEIGHTS_DIR = settings.RESULTS_DIR / "weights"
+HISTORIES = "histories.csv.gz"       # in settings.RESULTS_DIR, looked up at each call (tests move it)
+WEIGHTS = "weights"
 RETRAIN_ENV = "MLP_RETRAIN"
 # The runs whose weights a notebook reads (seed 0 only): first-layer weights under each penalty (04),
 # hidden units' saturation under each activation (05), the best report topology's filters (06).
@@ -94,20 +94,25 @@ def _runs(path: Path) -> dict:
     return runs
 
 
+def default_path() -> Path:
+    return settings.RESULTS_DIR / HISTORIES
+
+
 def weights_path(config, folder=None) -> Path:
     digest = hashlib.sha1(config_key(config).encode()).hexdigest()[:16]
-    return Path(WEIGHTS_DIR if folder is None else folder) / f"{digest}.npz"
+    return Path(settings.RESULTS_DIR / WEIGHTS if folder is None else folder) / f"{digest}.npz"
 
 
 def find(config, path=None) -> PublishedRun | None:
     """The published run of exactly ``config`` (None if there is none, or if published runs are off)."""
     if not in_use():
         return None
-    found = _runs(Path(HISTORIES if path is None else path)).get(config_key(config))
+    path = default_path() if path is None else Path(path)
+    found = _runs(path).get(config_key(config))
     if found is None:
         return None
     history, summary = found
-    weights = weights_path(config, None if path is None else Path(path).parent / "weights")
+    weights = weights_path(config, path.parent / WEIGHTS)
     params = dict(np.load(weights)) if weights.is_file() else {}
     return PublishedRun(history.copy(), dict(summary), params)
 
@@ -116,8 +121,8 @@ def write(results, path=None) -> Path:
     """Publish full-scale ``results`` (RunResults) into ``path`` (default ``results/histories.csv.gz``,
     replaced atomically), keeping the published runs of other configurations (so ``make reproduce`` and
     ``make reproduce-conventions`` each add theirs), and the weights of seed 0 of ``WEIGHTS_FOR``."""
-    path = Path(HISTORIES if path is None else path)
-    frames, weights = [], path.parent / "weights"
+    path = default_path() if path is None else Path(path)
+    frames, weights = [], path.parent / WEIGHTS
     for r in sorted(results, key=lambda r: (r.name, r.seed, config_key(r.config))):
         if r.quick:
             raise ValueError(f"{r.name} seed {r.seed} is a quick run; only full-scale runs are published")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .. import settings
 from ..data import locate_cifar10
+from ..experiments import published
 from ..experiments.configs import ABLATIONS, EXPERIMENTS
 from ..experiments.parallel import run_many
 from ..experiments.results import results_table
@@ -86,12 +87,15 @@ def main(names=None, *, quick=False, force=False, list_only=False, progress=True
     note = data_note(data_folder(), [r.data_source for r in results if r.config.recompress_jpeg is None])
     write_tables(table, out, note=note, quick=quick,
                  text=results_markdown(table, note=note, quick=quick, n_test=n_test, timing=timing))
+    if complete:
+        published.write(results)          # every epoch of every run, for the notebooks (results/histories.csv.gz)
     if figures is not None:
         present = set(table["experiment"])
         ablations = {q: ablation_summary(table, chain) for q, chain in ABLATIONS.items()
                      if all(name in present for name, _ in chain)}
         figures(seed_histories(results), summary, ablations, figures_folder)
-    print(f"\n{timing}\n\nwrote {out}/results.csv and results.md" + (f" and {figures_folder}/reproduce_*.png"
+    wrote = f"{out}/results.csv, results.md" + (" and histories.csv.gz" if complete else "")
+    print(f"\n{timing}\n\nwrote {wrote}" + (f" and {figures_folder}/reproduce_*.png"
                                                                     if figures is not None else ""))
     if not complete:
         print(f"({'quick' if quick else 'partial'} run: {settings.RESULTS_DIR.name}/ and "

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import settings
+from ..experiments import published
 from ..experiments.conventions import (
     CONVENTIONS,
     DESCRIBED,
@@ -53,8 +54,11 @@ def main(*, quick=False, jobs=None, scheduler=None, cache_dir=None, force=False,
     out = settings.QUICK_RESULTS_DIR if quick else settings.RESULTS_DIR
     text = study_markdown(table, joined, quick=quick)
     merge_into(out, table, text)
+    if not quick:
+        published.write(singles + combined + described)     # kept beside the reproduction's own runs
     print(f"\n{text}\n\n{len(table)} runs in {wall / 60:.1f} min (cached runs included); "
-          f"wrote {out}/results.csv and the study section of {out}/results.md", flush=True)
+          f"wrote {out}/results.csv, the study section of {out}/results.md"
+          + ("" if quick else " and its runs in histories.csv.gz"), flush=True)
     return 0
 
 
