@@ -19,6 +19,7 @@ from course.check import PLANTED_BUGS, bug_rounds, course_check, plant
 from course.exercise_cells import HIDDEN_PROLOGUE, SOURCE_TAG, list_exercises
 from course.student import build
 from mlp_helpers import exercises
+from mlp_helpers.model import gradcheck
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "course"
@@ -39,6 +40,20 @@ def test_assert_close_names_the_exercise_and_what_was_expected():
     with pytest.raises(AssertionError, match=r"Exercise 04\.2, dW: expected \(2,\) \[1, -1\]"):
         exercises.assert_close("04.2", "dW", [1.0, -1.0], [2.0, -2.0])
     assert exercises.relative_error([1.0], [1.0 + 1e-9]) < 1e-9
+
+
+def test_the_checks_and_the_gradient_check_share_one_relative_error(monkeypatch):
+    """One definition and one tolerance, in model/gradcheck.py; the checks hold a copy of that file's
+    own, so a cell that loosened gradcheck.TOLERANCE does not loosen a hidden test."""
+    assert exercises.relative_error.__code__.co_filename == gradcheck.relative_error.__code__.co_filename
+    assert exercises.TOLERANCE == gradcheck.TOLERANCE
+    a, n = np.array([3.0, 4.0]), np.array([3.0, 4.0 + 1e-3])
+    assert exercises.relative_error(a, n) == gradcheck.relative_error(a, n) == pytest.approx(1e-4, rel=1e-3)
+    monkeypatch.setattr(gradcheck, "TOLERANCE", 1.0)
+    namespace = {}
+    exec(HIDDEN_PROLOGUE, namespace)
+    with pytest.raises(AssertionError, match=r"relative error 1\.0e-04 \(should be < 1e-06\)"):
+        namespace["checks"].assert_close("02.4", "gradient", a, n)
 
 
 def test_assert_unchanged_wants_the_callers_array_back_bit_for_bit():
