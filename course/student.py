@@ -17,10 +17,13 @@ from course.exercise_cells import SOURCE_TAG, exercise_of
 from course.nbgrader_course import ASSIGNMENT, BUILD, ROOT, make_course, nbgrader
 
 DIST = ROOT / "dist" / "student"
-# The shipped results: notebooks 03-08 read the committed full-scale runs instead of retraining them.
+# The shipped results: the notebooks read the committed full-scale runs (the table, and the published
+# runs' histories and weights) instead of retraining them.
 # data/.gitignore keeps CIFAR-10 out of a student's repository (data/README.md says it is there).
 SHIPPED = ["pyproject.toml", "environment.yml", "LICENSE", "data/README.md", "data/.gitignore",
-           "results/results.csv", "results/results.md", "results/preregistration.md"]
+           "results/results.csv", "results/results.md", "results/preregistration.md",
+           "results/histories.csv.gz",
+           *sorted(f"results/weights/{p.name}" for p in (ROOT / "results" / "weights").glob("*.npz"))]
 # The edition's own .gitignore: what running the notebooks leaves behind, for a repository made from it.
 GITIGNORE = """\
 .venv/

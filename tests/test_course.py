@@ -198,6 +198,8 @@ def test_course_check_on_the_fixture(tmp_path):
     assert 'raise NotImplementedError(\\"Exercise 01.1: write the body of mean_square here\\")' in student
     # the notebooks read the committed full-scale runs: the edition ships them
     assert (tmp_path / "student" / "results" / "results.csv").is_file()
+    assert (tmp_path / "student" / "results" / "histories.csv.gz").is_file()        # the published runs
+    assert len(list((tmp_path / "student" / "results" / "weights").glob("*.npz"))) >= 10
     assert "instructor edition only" in student                       # the tagged source cell's note
 
 
