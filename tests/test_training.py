@@ -12,6 +12,7 @@ from mlp_helpers.data.images import flip_half
 from mlp_helpers.model import MLP, make_penalty
 from mlp_helpers.training import HISTORY_COLUMNS, SGD, EarlyStopping, StopOnRise, StopTraining, fit, make_schedule
 from mlp_helpers.training.loop import Diverged, check_divergence
+from mlp_helpers.training.progress import DisplayLine
 
 METRICS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"]    # all but wall time
 
@@ -470,3 +471,24 @@ def test_a_diverged_run_ends_where_it_stopped(blobs, capsys):
         fit(MLP([20, 32, 3], activation="relu", seed=0), SGD(1e3, 0.9), blobs, epochs=10, batch_size=16)
     last = bar_states(capsys.readouterr().out)[-1]
     assert "/10" in last and "100%" not in last and "diverged" in last
+
+
+def test_in_a_notebook_the_bar_is_one_output_that_each_redraw_replaces(blobs, monkeypatch):
+    """What a notebook saves is that output's last text: the finished line, not its first state."""
+    shown, updates = [], []
+
+    class Handle:
+        def update(self, obj, raw):
+            updates.append(obj["text/plain"])
+
+    def display(obj, raw, display_id):
+        shown.append(obj)
+        return Handle()
+
+    from mlp_helpers.training import progress
+    assert progress.notebook_line() is None                    # the tests run outside a Jupyter kernel
+    monkeypatch.setattr(progress, "notebook_line", lambda: DisplayLine(display))
+    train(blobs, epochs=3, progress=True)
+    assert len(shown) == 1                                     # one output for the whole run
+    assert "0/3" in updates[0] and "100%" in updates[-1] and "3/3" in updates[-1]
+    assert not any("\r" in u or "\n" in u for u in updates)
