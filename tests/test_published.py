@@ -125,10 +125,13 @@ def test_publishing_more_runs_keeps_the_others(shelf):
 
 def test_the_setting_line_says_where_runs_come_from(monkeypatch, capsys):
     monkeypatch.setenv("MLP_QUICK", "0")
-    assert "load from the published results" in published.setting(retrain=False) and published.in_use()
-    assert "RETRAIN is on" in published.setting(retrain=True) and not published.in_use()
+    published.setting(retrain=False)
+    assert "load from the published results" in capsys.readouterr().out and published.in_use()
+    published.setting(retrain=True)
+    assert "RETRAIN is on" in capsys.readouterr().out and not published.in_use()
     monkeypatch.setenv("MLP_QUICK", "1")
-    assert "QUICK" in published.setting()
+    published.setting()
+    assert "QUICK" in capsys.readouterr().out
     published.use(None)
 
 

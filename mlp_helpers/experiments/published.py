@@ -60,9 +60,9 @@ def in_use() -> bool:
     return _use if _use is not None else not settings.switch(RETRAIN_ENV)
 
 
-def setting(retrain: bool = False) -> str:
+def setting(retrain: bool = False) -> None:
     """A notebook's first switch: load the published runs (``retrain=False``) or train every run here.
-    Prints, and returns, one line saying which, and at which scale."""
+    Prints one line saying which, and at which scale."""
     use(not retrain)
     if settings.quick_mode():
         line = "setting: QUICK (small subsets, few epochs: numbers are only a smoke test); every run trains here"
@@ -73,7 +73,6 @@ def setting(retrain: bool = False) -> str:
         line = ("setting: full 40k/10k/10k protocol; runs of many seeds load from the published results "
                 "(`make reproduce`); RETRAIN = True trains them on your copy of CIFAR-10")
     print(line)
-    return line
 
 
 def config_key(config) -> str:
