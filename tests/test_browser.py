@@ -78,9 +78,15 @@ NOTEBOOK_CELLS = [
     ("code", "import json\n\nprint(json.dumps({'events': explorer.events, 'drawn': explorer.drawn(), "
              "'kept': len(explorer.kept)}))"),
     ("code", "from mlp_helpers import plots\n\nplots.plot_history(explorer.history, title=explorer.describe());"),
+    # An unfinished exercise (tagged raises-exception, as the student edition tags it) and the status cell.
+    ("code", 'from mlp_helpers import exercises\n\n\ndef square(x):\n'
+             '    raise NotImplementedError("Exercise 99.1: write the body of square here")\n\n\n'
+             'exercises.check("99.2", "1 + 1", 2, 1 + 1)\nexercises.check("99.1", "square(3)", 9, square(3))'),
+    ("code", 'exercises.status("99.1", "99.2")'),
 ]
 REPORT_CELL = 2             # index among the code cells: the cell that prints the explorer's state
 FIGURE_CELL = 3             # an ordinary inline figure (plots.plot_history)
+STUB_CELL, STATUS_CELL = 4, 5   # an unfinished exercise, and the exercise-status cell a notebook ends with
 SCREENSHOT = ROOT / "figures" / "browser_explorer.png"
 
 RUN_ALL_TIMEOUT = 180      # s: kernel start, data loading and the first training of every explorer
@@ -124,7 +130,8 @@ NOTES: list[str] = []
 
 def _write_notebook(path):
     """The test's notebook: nbformat 4 JSON with a python3 kernelspec (so no kernel dialog)."""
-    cells = [{"cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True),
+    cells = [{"cell_type": kind, "source": source.splitlines(keepends=True),
+              "metadata": {"tags": ["raises-exception"]} if 'NotImplementedError("Exercise' in source else {},
               **({"outputs": [], "execution_count": None} if kind == "code" else {})}
              for kind, source in NOTEBOOK_CELLS]
     notebook = {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
@@ -580,6 +587,16 @@ def executed_page(lab, browser_context):
     yield page
     if not page.is_closed():
         page.close()
+
+
+def test_an_unfinished_exercise_shows_one_line_and_the_status_cell_names_it(executed_page):
+    cells = _panel(executed_page).locator(".jp-CodeCell")
+    stub = cells.nth(STUB_CELL).locator(".jp-OutputArea").first.inner_text()
+    assert "NotImplementedError: Exercise 99.1: write the body of square here" in stub, stub
+    assert "Traceback" not in stub and "File " not in stub, f"more than the exercise's one line:\n{stub}"
+    status = cells.nth(STATUS_CELL).locator(".jp-OutputArea").first.inner_text()
+    assert "99.1 not yet: Exercise 99.1: write the body of square here" in status, status
+    assert "99.2 done" in status, status
 
 
 def test_explorer_renders_with_its_plot_at_full_size(executed_page):
