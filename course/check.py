@@ -30,7 +30,7 @@ from course.student import build
 # one exercise never hide each other. Two are cheats: the graded test must not be fooled by them.
 PLANTED_BUGS = [
     ("02.1", "a cheat: the package's code object copied into a new function (types.FunctionType)",
-     ["dx = dz @ W.T", "dW = x.T @ dz", "db = dz.sum(axis=0)"], ["dx = dW = db = None"],
+     ["dx = delta @ W.T", "dW = x.T @ delta", "db = delta.sum(axis=0)"], ["dx = dW = db = None"],
      ["import types", "package = layers.affine_backward",
       "affine_backward = types.FunctionType(package.__code__, globals(), None, package.__defaults__)"]),
     ("02.2", "missing 1/N in the softmax gradient",
