@@ -65,7 +65,7 @@ def positive_int(text) -> int:
 def main(argv=None) -> int:
     args = make_parser().parse_args(argv)
     from .data import DataError
-    from .experiments.run_cache import CacheError
+    from .store.run_cache import CacheError
     before = stop_on_sigterm()
     try:
         if args.command == "data":

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from mlp_helpers import settings
-from mlp_helpers.experiments import EXPERIMENTS, committed_results, published, runner
+from mlp_helpers.experiments import EXPERIMENTS, committed_results, runner
 from mlp_helpers.experiments.runner import RunResult
+from mlp_helpers.store import published
 
 
 def fake_run(name="momentum_b128", seed=0, acc=0.4321, epochs=3):

@@ -12,7 +12,8 @@ import pytest
 from test_experiments import small, tiny_data
 
 from mlp_helpers import experiments, settings
-from mlp_helpers.experiments import run_cache, runner
+from mlp_helpers.experiments import runner
+from mlp_helpers.store import run_cache
 
 
 @pytest.fixture

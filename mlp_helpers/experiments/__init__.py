@@ -7,12 +7,12 @@
 ``pool``         where they run: this process, local worker processes or a Dask cluster
 ``questions``    a notebook's question as runs: its rows with their report-rule twins, evidence, recipe
 ``stats``        seed spread, 95 % t-intervals, test-set sampling error, differences of runs
-``run_cache``    the on-disk cache of finished runs under ``runs/`` and when an entry is reused
-``published``    the project's own full-scale runs, shipped in ``results/``
 ``results``      one row per run (``results_table``) and the committed table (``committed_results()``)
 ``tables``       a notebook's runs beside the report's numbers
 ``conventions``  the report's unstated conventions as Config changes, and the pre-registered rule;
                  ``study_tables`` the study's tables
+
+Finished runs are kept by the layer below (``store``: the run cache and the published runs).
 
 The quick setting (``settings.quick_mode``: an explicit ``quick=`` wins, else ``MLP_QUICK``, else
 full scale) trains on a small class-balanced subset for a few epochs; it is what tests and CI use.

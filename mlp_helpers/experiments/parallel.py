@@ -22,7 +22,7 @@ from tqdm.std import tqdm
 
 from .. import settings
 from ..data import N_FEATURES
-from . import run_cache
+from ..store import run_cache
 from .configs import ABLATIONS, Config, as_experiment
 from .pool import finished
 from .runner import lookup, store, train_runs

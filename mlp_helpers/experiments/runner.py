@@ -25,10 +25,10 @@ from ..data import N_FEATURES, data_fingerprint, flip_half, load_dataset, locate
 from ..data.recompressed import load_recompressed_dataset, recompressed_source
 from ..model.network import MLP
 from ..model.penalties import make_penalty
+from ..store import published, run_cache
 from ..training.loop import fit
 from ..training.optim import SGD
 from ..training.schedules import make_schedule
-from . import published, run_cache
 from .configs import Experiment, as_experiment
 from .stopping import Jointly, make_stopper
 

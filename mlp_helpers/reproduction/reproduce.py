@@ -1,6 +1,6 @@
 """``python -m mlp_helpers reproduce``: run the named experiments, every seed, and tabulate them.
 
-Each run comes from the run cache when nothing it depends on changed (see ``experiments.run_cache``), so
+Each run comes from the run cache when nothing it depends on changed (see ``store.run_cache``), so
 an interrupted reproduction resumes where it stopped; a run cut short leaves nothing behind. It never
 answers from the published runs: it is what makes them. The runs go through ``run_many`` (``--jobs``
 local processes, or a Dask cluster with ``--scheduler``).
@@ -18,11 +18,11 @@ from pathlib import Path
 
 from .. import settings
 from ..data import locate_cifar10
-from ..experiments import published
 from ..experiments.configs import ABLATIONS, EXPERIMENTS
 from ..experiments.parallel import run_many
 from ..experiments.results import results_table
 from ..experiments.stats import ablation_summary, seed_histories, seed_summary, test_images
+from ..store import published
 from .files import data_note, write_tables
 from .markdown import results_markdown, spread
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import pandas as pd
 
 from .. import settings
-from ..experiments import published
 from ..experiments.conventions import (
     CONVENTIONS,
     DESCRIBED,
@@ -30,6 +29,7 @@ from ..experiments.conventions import (
 from ..experiments.parallel import run_many
 from ..experiments.results import results_table
 from ..experiments.study_tables import effects_table, joined_from, reproduced_count, verdict_table
+from ..store import published
 from .files import STUDY_BEGIN, STUDY_END, split_study_section, write_atomically
 
 

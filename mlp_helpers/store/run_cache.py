@@ -41,7 +41,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # experiments. A rule that cannot drift: only the drawing, interactive and results-writing layers (plots/,
 # widgets/, reproduction/) are left out, so an edit anywhere on the training path, data reading included,
 # makes every cached run stale.
-CODE_FILES = ("*.py", "data/*.py", "model/*.py", "training/*.py", "experiments/*.py")
+CODE_FILES = ("*.py", "data/*.py", "model/*.py", "training/*.py", "store/*.py", "experiments/*.py")
 NOT_ON_THE_TRAINING_PATH = ("plots", "widgets", "reproduction")
 STALE_SECONDS = 600              # leftover temporary folders older than this are removed
 FILES = ("result.json", "history.csv", "params.npz")
