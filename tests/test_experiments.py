@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from mlp_helpers import experiments
+from mlp_helpers.data import protocol
 from mlp_helpers.experiments import runner
 from mlp_helpers.experiments.configs import experiment_kind
 from mlp_helpers.experiments.results import results_table
@@ -24,7 +25,7 @@ def tiny_data(seed=0, n=120, d=3072, source="fingerprint-A"):
 
 @pytest.fixture
 def fake_data(monkeypatch):
-    monkeypatch.setattr(runner, "protocol_dataset", lambda normalisation="per_image", quick=None: tiny_data())
+    monkeypatch.setattr(protocol, "protocol_dataset", lambda normalisation="per_image", quick=None: tiny_data())
     monkeypatch.setattr(runner, "data_source", lambda config: "fingerprint-A")
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from mlp_helpers import experiments
 from mlp_helpers.__main__ import main as cli
-from mlp_helpers.data import BATCH_FILES, DataError, locate_cifar10
+from mlp_helpers.data import BATCH_FILES, DataError, locate_cifar10, protocol
 from mlp_helpers.experiments import parallel, pool, runner
 
 try:
@@ -80,8 +80,9 @@ def test_a_cache_hit_loads_no_data(sequential, tmp_path, monkeypatch):
 
     def no_loading(*args, **kwargs):
         raise AssertionError("a cache hit must not load the dataset")
+    monkeypatch.setattr(runner, "dataset_for", no_loading)
     for name in ("protocol_dataset", "dataset_for", "cached_dataset", "load_dataset"):
-        monkeypatch.setattr(runner, name, no_loading)
+        monkeypatch.setattr(protocol, name, no_loading)
     hit = experiments.run(QUICK_RUN.with_seed(0), quick=True, cache_dir=tmp_path, progress=False)
     assert hit.cached and hit.test_loss == sequential[0].test_loss
     assert experiments.run_many([(QUICK_RUN, 0)], quick=True, cache_dir=tmp_path, progress=False)[0].cached

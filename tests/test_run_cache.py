@@ -12,6 +12,7 @@ import pytest
 from test_experiments import small, tiny_data
 
 from mlp_helpers import experiments, settings
+from mlp_helpers.data import protocol
 from mlp_helpers.experiments import runner
 from mlp_helpers.store import run_cache
 
@@ -20,7 +21,7 @@ from mlp_helpers.store import run_cache
 def data_source(monkeypatch):
     """Synthetic data whose fingerprint a test can change: ``data_source["value"] = "B"``."""
     state = {"value": "fingerprint-A"}
-    monkeypatch.setattr(runner, "protocol_dataset",
+    monkeypatch.setattr(protocol, "protocol_dataset",
                         lambda normalisation="per_image", quick=None: tiny_data(source=state["value"]))
     monkeypatch.setattr(runner, "data_source", lambda config: state["value"])
     return state
@@ -195,7 +196,7 @@ def test_a_save_that_fails_halfway_leaves_nothing_and_is_redone(data_source, tmp
     assert len(err.strip().splitlines()) == 1 and "No space left" in err and str(tmp_path) in err
     assert list(tmp_path.iterdir()) == []                  # no partial entry, no temporary folder
     monkeypatch.undo()
-    monkeypatch.setattr(runner, "protocol_dataset", lambda normalisation="per_image", quick=None: tiny_data())
+    monkeypatch.setattr(protocol, "protocol_dataset", lambda normalisation="per_image", quick=None: tiny_data())
     monkeypatch.setattr(runner, "data_source", lambda config: "fingerprint-A")
     assert not go(tmp_path).cached and go(tmp_path).cached
 
@@ -264,7 +265,8 @@ def test_cached_means_from_the_cache_not_fast(data_source, tmp_path):
 
 
 def test_a_dataset_without_a_fingerprint_is_never_cached(monkeypatch, tmp_path):
-    monkeypatch.setattr(runner, "protocol_dataset", lambda normalisation="per_image", quick=None: tiny_data(source=""))
+    monkeypatch.setattr(protocol, "protocol_dataset",
+                        lambda normalisation="per_image", quick=None: tiny_data(source=""))
     monkeypatch.setattr(runner, "data_source", lambda config: "fingerprint-A")
     go(tmp_path)
     assert not go(tmp_path).cached
@@ -277,8 +279,8 @@ def test_a_cache_hit_never_loads_the_dataset(data_source, tmp_path, monkeypatch)
 
     def loader(*args, **kwargs):
         raise AssertionError("a cache hit must not load (or normalise) the dataset")
-    monkeypatch.setattr(runner, "protocol_dataset", loader)
-    monkeypatch.setattr(runner, "cached_dataset", loader)
+    monkeypatch.setattr(protocol, "protocol_dataset", loader)
+    monkeypatch.setattr(protocol, "cached_dataset", loader)
     hit = go(tmp_path)
     assert hit.cached and hit.test_acc == first.test_acc
     many = experiments.run_many([small()], cache_dir=tmp_path, quick=False, jobs=1, progress=False)
@@ -289,8 +291,8 @@ def test_a_cache_hit_never_loads_the_dataset(data_source, tmp_path, monkeypatch)
 
 
 def test_the_cheap_key_is_the_copys_fingerprint_and_marks_the_jpeg_probe(monkeypatch, tmp_path):
-    monkeypatch.setattr(runner, "locate_cifar10", lambda: tmp_path)
-    monkeypatch.setattr(runner, "data_fingerprint", lambda folder: f"fp-of-{folder.name}")
+    monkeypatch.setattr(protocol, "locate_cifar10", lambda: tmp_path)
+    monkeypatch.setattr(protocol, "data_fingerprint", lambda folder: f"fp-of-{folder.name}")
     assert runner.data_source(small()) == f"fp-of-{tmp_path.name}"
     probe = runner.data_source(small(recompress_jpeg=75))
     assert probe.startswith(f"fp-of-{tmp_path.name}+jpeg75-shift4-pillow")

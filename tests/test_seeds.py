@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 
 from mlp_helpers import experiments, plots
-from mlp_helpers.experiments import parallel, runner, stats, stopping
+from mlp_helpers.experiments import parallel, runner, stats
 from mlp_helpers.experiments.results import results_table
 from mlp_helpers.store import published
 from mlp_helpers.training import EarlyStopping, StopOnRise
+from mlp_helpers.training import joint_stopping as stopping
 
 
 @pytest.fixture(autouse=True)

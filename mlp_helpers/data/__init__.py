@@ -9,6 +9,7 @@
     images.py         the channel-planar pixel layout; images() for display, colour statistics, flip_half()
     normalisation.py  Normaliser: per_image, per_channel or per_feature standardisation
     dataset.py        the 40k/10k/10k split, class-balanced subsets, one_hot, load_dataset → Dataset (read-only)
+    protocol.py       the data a run uses (protocol_dataset, dataset_for, data_source), loaded once per process
 """
 from .archive import download_cifar10, extract_archive
 from .batches import read_batch

@@ -1,8 +1,7 @@
 """Named experiments: the report's runs and our improved recipes, run, cached and compared.
 
 ``configs``      Config, Experiment and the named lists, their seeds, and the ablation chains
-``runner``       the data of the protocol, ``run(experiment) -> RunResult`` (trains or loads it)
-``stopping``     the stopping rule a config names; two rules sharing one training run
+``runner``       ``run(experiment) -> RunResult`` (trains or loads it; its data: ``data.protocol``)
 ``parallel``     ``run_many``, ``run_seeds``, ``ablation_table``, ``compare_seeds``: many runs at once
 ``pool``         where they run: this process, local worker processes or a Dask cluster
 ``questions``    a notebook's question as runs: its rows with their report-rule twins, evidence, recipe
@@ -17,12 +16,13 @@ Finished runs are kept by the layer below (``store``: the run cache and the publ
 The quick setting (``settings.quick_mode``: an explicit ``quick=`` wins, else ``MLP_QUICK``, else
 full scale) trains on a small class-balanced subset for a few epochs; it is what tests and CI use.
 """
+from ..data.protocol import explorer_dataset, protocol_dataset
 from ..settings import QUICK as QUICK  # a notebook prints the quick sizes
 from .configs import ABLATIONS, EXPERIMENTS, IMPROVED_EXPERIMENTS, QUESTIONS, Config, Experiment, experiments_for
 from .parallel import ablation_table, compare_seeds, run_many, run_seeds
 from .questions import question_runs
 from .results import committed_results
-from .runner import build_model, explorer_dataset, protocol_dataset, run, train_config
+from .runner import build_model, run, train_config
 from .stats import ablation_summary, binomial_sd, margin_split, seed_histories, seed_summary, t_quantile, welch
 from .tables import far_from_report as far_from_report
 from .tables import report_table as report_table

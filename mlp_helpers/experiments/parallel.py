@@ -7,7 +7,7 @@ finishes. The work goes to ``jobs`` local worker processes (joblib; default one 
 (``runner.train_runs``) from its own seed, so the numbers are the same however and wherever it ran.
 
 Configs that differ only in their stopping rule (a report row and its ``_report_rule`` twin, same
-seed) share one training run (``stopping.Jointly``). A progress bar counts runs done out of runs
+seed) share one training run (``training.joint_stopping.Jointly``). A progress bar counts runs done out of runs
 planned and gives tqdm's time left, measured on the trainings finished so far.
 """
 from __future__ import annotations

@@ -22,7 +22,7 @@ from concurrent.futures import CancelledError
 from joblib import Parallel, delayed
 
 from ..data import BATCH_FILES, locate_cifar10, read_batch
-from .runner import protocol_dataset
+from ..data.protocol import protocol_dataset
 
 DASK_TIMEOUT = 30.0      # seconds to reach a scheduler, and to wait while its cluster has no worker
 POLL_SECONDS = 0.2       # how often the Dask path looks for finished trainings

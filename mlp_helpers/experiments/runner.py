@@ -14,78 +14,22 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .. import settings
-from ..data import N_FEATURES, data_fingerprint, flip_half, load_dataset, locate_cifar10
-from ..data.recompressed import load_recompressed_dataset, recompressed_source
+from ..data import N_FEATURES, flip_half
+from ..data.protocol import data_source, dataset_for
 from ..model.network import MLP
 from ..model.penalties import make_penalty
 from ..store import published, run_cache
+from ..training.joint_stopping import Jointly, make_stopper
 from ..training.loop import fit
 from ..training.optim import SGD
 from ..training.schedules import make_schedule
 from .configs import Experiment, as_experiment
-from .stopping import Jointly, make_stopper
-
-EXPLORER_PER_CLASS = {"full": 300, "quick": 100}    # training images per class for the explorers
-EXPLORER_EVAL_PER_CLASS = 100
-
-
-# ------------------------------------------------------------------- data ---
-@lru_cache(maxsize=4)
-def cached_dataset(normalisation, n_per_class, n_eval_per_class):
-    """``load_dataset`` remembered per process (a full dataset takes seconds to load)."""
-    return load_dataset(normalisation, n_per_class=n_per_class, n_eval_per_class=n_eval_per_class)
-
-
-@lru_cache(maxsize=1)
-def cached_recompressed(normalisation, quality, n_per_class, n_eval_per_class):
-    return load_recompressed_dataset(normalisation, quality, n_per_class=n_per_class,
-                                     n_eval_per_class=n_eval_per_class)
-
-
-def protocol_sizes(quick=None) -> tuple:
-    """(training images per class, validation/test images per class): (None, None) at full scale."""
-    if settings.quick_mode(quick):
-        return settings.QUICK["n_per_class"], settings.QUICK["n_eval_per_class"]
-    return None, None
-
-
-def protocol_dataset(normalisation="per_image", quick=None):
-    """The report's protocol: 40k/10k/10k, normalised; the quick subset (``settings.QUICK``)
-    when ``settings.quick_mode(quick)``."""
-    return cached_dataset(normalisation, *protocol_sizes(quick))
-
-
-def dataset_for(config, quick=None):
-    """The data ``config`` trains on: the protocol's, or its JPEG re-compressed probe copy."""
-    if config.recompress_jpeg is not None:
-        return cached_recompressed(config.normalisation, config.recompress_jpeg, *protocol_sizes(quick))
-    return protocol_dataset(config.normalisation, quick)
-
-
-def data_source(config) -> str:
-    """The ``Dataset.source`` that ``dataset_for(config)`` will have, without loading any data: the
-    fingerprint of the CIFAR-10 copy (SHA-256 of every byte, hashed once and then remembered), marked for a
-    re-compressed copy."""
-    fingerprint = data_fingerprint(locate_cifar10())
-    if config.recompress_jpeg is not None:
-        return recompressed_source(fingerprint, config.recompress_jpeg)
-    return fingerprint
-
-
-def explorer_dataset(normalisation="per_image", n_per_class=None):
-    """A small class-balanced subset for the interactive explorers, where a slider move must answer
-    in seconds: 300 training images per class (100 in the quick setting), 100 per class to validate
-    and test."""
-    if n_per_class is None:
-        n_per_class = EXPLORER_PER_CLASS["quick" if settings.quick_mode() else "full"]
-    return cached_dataset(normalisation, n_per_class, EXPLORER_EVAL_PER_CLASS)
 
 
 # ------------------------------------------------------------------ model ---
@@ -176,7 +120,7 @@ class RunResult:
 
 def train_runs(experiments, *, quick=None, progress=False) -> list[RunResult]:
     """Train ``experiments`` (no cache) and return their results, in order. They must differ at most
-    in ``config.stopping``: then ONE training run serves them all (``stopping.Jointly``), each getting
+    in ``config.stopping``: then ONE training run serves them all (``training.joint_stopping.Jointly``), each getting
     what a run of its own would have given. BLAS is held to one thread, so the numbers do not depend
     on where this runs (a notebook, a joblib worker, a Dask worker)."""
     experiments = [as_experiment(e) for e in experiments]

@@ -22,8 +22,9 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
+from ..data.protocol import explorer_dataset
 from ..experiments.configs import Config
-from ..experiments.runner import explorer_dataset, train_config
+from ..experiments.runner import train_config
 from ..settings import grading_mode
 from ..training.loop import StopTraining
 from .chart import ExplorerChart, Shown

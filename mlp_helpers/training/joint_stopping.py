@@ -12,7 +12,7 @@ its own would have ended with (tested bit for bit in tests/test_seeds.py).
 """
 from __future__ import annotations
 
-from ..training.early_stopping import EarlyStopping, StopOnRise
+from .early_stopping import EarlyStopping, StopOnRise
 
 
 def make_stopper(config):
