@@ -23,6 +23,7 @@ from tqdm.std import tqdm
 from .. import settings
 from ..data import N_FEATURES
 from ..store import run_cache
+from ..training.progress import notebook_line
 from .configs import ABLATIONS, Config, as_experiment
 from .pool import finished
 from .runner import lookup, store, train_runs
@@ -58,7 +59,8 @@ def training_groups(experiments, quick=False) -> list[list]:
 
 
 class Progress:
-    """``runs: 12/40 |███       | 03:10<05:20`` on stderr, as plain text (a notebook saves its last state).
+    """``runs: 12/40 |███       | 03:10<05:20`` on stderr, as plain text; in a notebook one output that each
+    redraw replaces (``training.progress.notebook_line``), so the notebook saves its last state.
 
     The count is runs done (cached ones included) out of runs planned. The bar fills with the ``work``
     of the trainings finished, so the time left is tqdm's: the work still planned at the speed measured
@@ -68,7 +70,8 @@ class Progress:
     def __init__(self, runs, done, work_planned, enabled, every=5.0):
         self.runs, self.done, self.stop = runs, done, threading.Event()
         # smoothing=0: the mean speed over everything finished, not the last few (one slow run would swing it)
-        self.bar = tqdm(total=work_planned or 1, desc=self.count(), smoothing=0, file=sys.stderr,
+        out = (notebook_line() or sys.stderr) if enabled else sys.stderr     # one output in a notebook
+        self.bar = tqdm(total=work_planned or 1, desc=self.count(), smoothing=0, file=out,
                         disable=not enabled, bar_format="{desc} |{bar}| {elapsed}<{remaining}")
         if not work_planned:
             self.bar.update(1)                                     # nothing to train: done at once

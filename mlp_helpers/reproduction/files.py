@@ -3,13 +3,13 @@ conventions study's rows and section kept; the note on the data the runs used; o
 report's best rows."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from ..data import BATCHES_FOLDER
 from ..experiments.stats import interval
+from ..store.atomic import write_atomically
 
 PROVENANCE = "PROVENANCE.md"
 
@@ -114,9 +114,3 @@ def split_study_section(text) -> tuple[str, str]:
     inside, tail = rest.split(STUDY_END, 1)
     rest_of_text = head.rstrip() + ("\n\n" + tail.lstrip() if tail.strip() else "\n")
     return rest_of_text, STUDY_BEGIN + inside + STUDY_END
-
-
-def write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)

@@ -30,7 +30,8 @@ from ..experiments.parallel import run_many
 from ..experiments.results import results_table
 from ..experiments.study_tables import effects_table, joined_from, reproduced_count, verdict_table
 from ..store import published
-from .files import STUDY_BEGIN, STUDY_END, split_study_section, write_atomically
+from ..store.atomic import write_atomically
+from .files import STUDY_BEGIN, STUDY_END, split_study_section
 
 
 def run_stage(label, experiments, **kwargs) -> list:

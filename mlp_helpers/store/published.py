@@ -16,8 +16,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -26,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .. import settings
+from .atomic import write_atomically
 from .run_cache import code_version
 
 HISTORIES = "histories.csv.gz"       # in settings.RESULTS_DIR, looked up at each call (tests move it)
@@ -97,9 +96,9 @@ def default_path() -> Path:
     return settings.RESULTS_DIR / HISTORIES
 
 
-def weights_path(config, folder=None) -> Path:
+def weights_path(config, folder: Path) -> Path:
     digest = hashlib.sha1(config_key(config).encode()).hexdigest()[:16]
-    return Path(settings.RESULTS_DIR / WEIGHTS if folder is None else folder) / f"{digest}.npz"
+    return folder / f"{digest}.npz"
 
 
 def find(config, path=None) -> PublishedRun | None:
@@ -128,18 +127,19 @@ def write(results, path=None) -> Path:
         frame = r.history.copy()
         for column, value in zip(RUN_COLUMNS, (r.name, config_key(r.config), r.best_epoch, r.stop_reason,
                                                r.test_loss, r.test_acc, r.seconds, r.cpu_seconds,
-                                               r.data_source, getattr(r, "code", None) or code_version())):
+                                               r.data_source, code_version())):
             frame.insert(RUN_COLUMNS.index(column), column, value)
         frames.append(frame)
         if r.name in WEIGHTS_FOR and r.seed == 0 and r.params:
-            weights.mkdir(parents=True, exist_ok=True)
-            _atomic(weights_path(r.config, weights), lambda f, p=r.params: np.savez_compressed(f, **p))
+            packed = io.BytesIO()
+            np.savez_compressed(packed, **r.params)
+            write_atomically(weights_path(r.config, weights), packed.getvalue())
     table = pd.concat(frames, ignore_index=True).drop_duplicates(["config", "epoch"])
     if path.is_file():
         kept = pd.read_csv(path, dtype={"data": str, "code": str})
         table = pd.concat([kept[~kept["config"].isin(table["config"])], table], ignore_index=True)
     table = table.sort_values(["experiment", "config", "epoch"], kind="stable")
-    _atomic(path, lambda f: f.write(_gzipped_csv(table)))
+    write_atomically(path, _gzipped_csv(table))
     _runs.cache_clear()
     return path
 
@@ -148,17 +148,3 @@ def _gzipped_csv(table) -> bytes:
     text = io.StringIO()
     table.to_csv(text, index=False, float_format="%.6g")
     return gzip.compress(text.getvalue().encode(), mtime=0)      # mtime 0: the same runs give the same bytes
-
-
-def _atomic(path: Path, write_to) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            write_to(f)
-        os.chmod(temporary, 0o644)                  # mkstemp makes it private; a published file is not
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
